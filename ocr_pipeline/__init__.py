@@ -1,0 +1,1 @@
+"""ocr_pipeline: course catalog PDFs -> validated course records, as Dagster assets."""

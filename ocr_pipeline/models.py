@@ -1,0 +1,183 @@
+"""Data that flows between pipeline stages.
+
+Small frozen dataclasses with explicit ``to_dict``/``from_dict`` so every stage's output is
+stored as JSON or Parquet in the work store, never pickled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from enum import Enum
+from typing import Any
+
+Box = tuple[float, float, float, float]
+"""x0, y0, x1, y1 in page pixels at the render DPI, origin top-left."""
+
+
+class PageStatus(str, Enum):
+    OK = "ok"
+    NEEDS_REVIEW = "needs_review"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class PageRef:
+    """One page of a document, with its size in pixels at the render DPI."""
+
+    document_id: str
+    page: int
+    width: int
+    height: int
+    dpi: int
+    image_uri: str | None = None
+
+
+@dataclass(frozen=True)
+class Line:
+    """A line of text in reading order: the unit the catalog parser reads.
+
+    ``bold``/``size`` come from the text layer's fonts, or are ``None`` for OCR output.
+    """
+
+    text: str
+    box: Box
+    confidence: float = 1.0
+    size: float | None = None
+    bold: bool | None = None
+    label: str = "text"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "box": list(self.box)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Line:
+        return cls(**{**data, "box": tuple(data["box"])})
+
+
+@dataclass(frozen=True)
+class Block:
+    """A labelled region of a page (title, text, table, ...) as an engine reports it."""
+
+    label: str
+    box: Box
+    text: str
+    confidence: float
+    min_confidence: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "box": list(self.box)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Block:
+        return cls(**{**data, "box": tuple(data["box"])})
+
+
+@dataclass(frozen=True)
+class PageText:
+    """What an engine (or the text layer) read from one page."""
+
+    engine: str
+    lines: tuple[Line, ...]
+    blocks: tuple[Block, ...] = ()
+    confidence: float = 1.0
+    seconds: float = 0.0
+    status: PageStatus = PageStatus.OK
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line.text for line in self.lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "engine": self.engine,
+            "lines": [line.to_dict() for line in self.lines],
+            "blocks": [block.to_dict() for block in self.blocks],
+            "confidence": self.confidence,
+            "seconds": self.seconds,
+            "status": self.status.value,
+            "reasons": list(self.reasons),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PageText:
+        return cls(
+            engine=data["engine"],
+            lines=tuple(Line.from_dict(x) for x in data["lines"]),
+            blocks=tuple(Block.from_dict(x) for x in data.get("blocks", [])),
+            confidence=data["confidence"],
+            seconds=data.get("seconds", 0.0),
+            status=PageStatus(data.get("status", "ok")),
+            reasons=tuple(data.get("reasons", [])),
+        )
+
+
+@dataclass(frozen=True)
+class PageResult:
+    """A page after OCR: where its text came from and how sure we are."""
+
+    ref: PageRef
+    method: str  # "text-layer" or "ocr:<engine>"
+    text: PageText
+
+    @property
+    def status(self) -> PageStatus:
+        return self.text.status
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ref": asdict(self.ref), "method": self.method, "text": self.text.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PageResult:
+        return cls(PageRef(**data["ref"]), data["method"], PageText.from_dict(data["text"]))
+
+
+@dataclass(frozen=True)
+class CourseEntry:
+    """One course as parsed from a page, before validation."""
+
+    course_code: str
+    subject: str
+    number: str
+    title: str | None
+    credits_min: float | None
+    credits_max: float | None
+    description: str | None
+    prerequisites: str | None
+    page: int
+    box: Box
+    confidence: float
+    reasons: tuple[str, ...] = ()
+    extraction_method: str = "text-layer"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "box": list(self.box), "reasons": list(self.reasons)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CourseEntry:
+        names = {f.name for f in fields(cls)}
+        clean = {k: v for k, v in data.items() if k in names}
+        return cls(**{**clean, "box": tuple(clean["box"]), "reasons": tuple(clean.get("reasons", []))})
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """What ingest learned about a source PDF."""
+
+    partition_key: str
+    source_uri: str
+    document_id: str
+    institution: str | None
+    size: int
+    etag: str | None
+    sha256: str
+    page_count: int
+    has_text_layer: bool
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DocumentInfo:
+        return cls(**data)

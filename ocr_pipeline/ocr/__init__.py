@@ -1,0 +1,1 @@
+"""OCR engines behind one interface (:mod:`ocr_pipeline.ocr.base`)."""
