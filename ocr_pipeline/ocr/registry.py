@@ -1,0 +1,27 @@
+"""Engines by name, imported lazily so optional heavy dependencies load only when used."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ocr_pipeline.ocr.base import OcrEngine
+
+ENGINES: dict[str, str] = {
+    "rapidocr": "ocr_pipeline.ocr.rapid:RapidOcrEngine",
+    "tesseract": "ocr_pipeline.ocr.tesseract:TesseractEngine",
+}
+"""Engine name -> ``module:Class``. Each class takes keyword options only."""
+
+DEFAULT_CPU_ENGINE = "rapidocr"
+
+
+def build_engine(name: str, **options: Any) -> OcrEngine:
+    """Instantiate the engine registered under ``name`` with its options."""
+    try:
+        target = ENGINES[name]
+    except KeyError:
+        raise ValueError(f"unknown OCR engine {name!r}; known: {', '.join(sorted(ENGINES))}") from None
+    module_name, class_name = target.split(":")
+    engine_class = getattr(importlib.import_module(module_name), class_name)
+    return engine_class(**options)
