@@ -36,15 +36,24 @@ class PageRef:
 class Line:
     """A line of text in reading order: the unit the catalog parser reads.
 
-    ``bold``/``size`` come from the text layer's fonts, or are ``None`` for OCR output.
+    ``size`` and ``bold_chars`` (how many leading characters are set in a bold face) come from
+    the text layer's fonts; OCR output leaves them ``None`` unless its engine labels the line
+    (a ``title`` block counts as bold).
     """
 
     text: str
     box: Box
     confidence: float = 1.0
     size: float | None = None
-    bold: bool | None = None
+    bold_chars: int | None = None
     label: str = "text"
+
+    @property
+    def bold(self) -> bool:
+        """Whether the whole line is set in bold (or labelled a title by an OCR engine)."""
+        if self.bold_chars is None:
+            return self.label in ("title", "sub_title")
+        return self.bold_chars >= len(self.text.rstrip())
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "box": list(self.box)}

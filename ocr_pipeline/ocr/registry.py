@@ -10,6 +10,9 @@ from ocr_pipeline.ocr.base import OcrEngine
 ENGINES: dict[str, str] = {
     "rapidocr": "ocr_pipeline.ocr.rapid:RapidOcrEngine",
     "tesseract": "ocr_pipeline.ocr.tesseract:TesseractEngine",
+    "deepseek-ocr-2": "ocr_pipeline.ocr.deepseek2:DeepseekOcr2Engine",
+    "deepseek-ocr": "ocr_pipeline.ocr.deepseek:DeepseekOcrEngine",
+    "openai-compatible": "ocr_pipeline.ocr.openai_compatible:OpenAICompatibleEngine",
 }
 """Engine name -> ``module:Class``. Each class takes keyword options only."""
 
