@@ -19,12 +19,16 @@ ENGINES: dict[str, str] = {
 DEFAULT_CPU_ENGINE = "rapidocr"
 
 
-def build_engine(name: str, **options: Any) -> OcrEngine:
-    """Instantiate the engine registered under ``name`` with its options."""
+def engine_class(name: str) -> type:
+    """The class registered under ``name`` (imports its module)."""
     try:
         target = ENGINES[name]
     except KeyError:
         raise ValueError(f"unknown OCR engine {name!r}; known: {', '.join(sorted(ENGINES))}") from None
     module_name, class_name = target.split(":")
-    engine_class = getattr(importlib.import_module(module_name), class_name)
-    return engine_class(**options)
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def build_engine(name: str, **options: Any) -> OcrEngine:
+    """Instantiate the engine registered under ``name`` with its options."""
+    return engine_class(name)(**options)

@@ -1,0 +1,89 @@
+"""Validation of parsed entries into the output contract's rows (pure; no I/O)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ocr_pipeline.models import CourseEntry, DocumentInfo, PageResult, PageStatus
+
+CODE_SHAPE = re.compile(r"^[A-Z][A-Z&]*(?:[/-][A-Z][A-Z&]*)*[ -]?\d{1,4}[A-Z]{0,2}$")
+
+
+@dataclass(frozen=True)
+class ValidationRules:
+    """Bounds and thresholds; every row failing one is flagged for review with the reason."""
+
+    min_credits: float = 0.0
+    max_credits: float = 30.0
+    min_confidence: float = 0.75
+    max_title_length: int = 200
+
+
+def validation_problems(entry: CourseEntry, rules: ValidationRules) -> list[str]:
+    """What is wrong with one entry on its own."""
+    problems = []
+    if not entry.title:
+        problems.append("missing title")
+    elif len(entry.title) > rules.max_title_length:
+        problems.append(f"title longer than {rules.max_title_length} characters")
+    if not CODE_SHAPE.match(entry.course_code):
+        problems.append(f"course code {entry.course_code!r} has an unexpected shape")
+    for value in (entry.credits_min, entry.credits_max):
+        if value is not None and not rules.min_credits < value <= rules.max_credits:
+            problems.append(f"credits {value:g} outside ({rules.min_credits:g}, {rules.max_credits:g}]")
+            break
+    if entry.credits_min is not None and entry.credits_max is not None and entry.credits_min > entry.credits_max:
+        problems.append("credits_min above credits_max")
+    return problems
+
+
+def validate_entries(entries: Sequence[CourseEntry], info: DocumentInfo, pages: Sequence[PageResult],
+                     rules: ValidationRules) -> list[dict[str, Any]]:
+    """Rows in the output contract's shape, flagged where validation or confidence fails."""
+    page_status = {page.ref.page: page.text for page in pages}
+    first_seen: dict[str, int] = {}
+    occurrences: dict[str, int] = {}
+    rows = []
+    for entry in entries:
+        reasons = list(entry.reasons)
+        reasons += validation_problems(entry, rules)
+        if entry.course_code in first_seen:
+            reasons.append(f"duplicate course code (first on page {first_seen[entry.course_code]})")
+        first_seen.setdefault(entry.course_code, entry.page)
+        occurrence = occurrences[entry.course_code] = occurrences.get(entry.course_code, 0) + 1
+        page_text = page_status.get(entry.page)
+        if page_text is not None and page_text.status is not PageStatus.OK:
+            reasons.append(f"page {entry.page} {page_text.status.value}: {'; '.join(page_text.reasons)}")
+        needs_review = entry.confidence < rules.min_confidence or bool(validation_problems(entry, rules)) or occurrence > 1 or (
+            page_text is not None and page_text.status is not PageStatus.OK)
+        rows.append({
+            "document_id": info.document_id,
+            "source_uri": info.source_uri,
+            "institution": info.institution,
+            "page": entry.page,
+            "course_code": entry.course_code,
+            "subject": entry.subject,
+            "number": entry.number,
+            "title": entry.title,
+            "credits_min": entry.credits_min,
+            "credits_max": entry.credits_max,
+            "description": entry.description,
+            "prerequisites": entry.prerequisites,
+            "confidence": float(min(max(entry.confidence, 0.0), 1.0)),
+            "needs_review": needs_review,
+            "extraction_method": entry.extraction_method,
+            "catalog": catalog_name(info),
+            "entry_id": f"{entry.course_code}#{occurrence}",
+            "reasons": reasons,
+            "box": [float(v) for v in entry.box],
+        })
+    return rows
+
+
+def catalog_name(info: DocumentInfo) -> str:
+    """The catalog's name: its PDF title, else the file name without extension."""
+    title = info.metadata.get("Title", "").strip()
+    return title or info.source_uri.rsplit("/", 1)[-1].rsplit(".", 1)[0]

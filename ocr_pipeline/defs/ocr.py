@@ -1,0 +1,69 @@
+"""``ocr_pages``: the text parsing uses, per page, from the text layer or the OCR engine.
+
+Tagged for production: the ECS executor sends this step to a GPU task (``ecs/*`` tags), and
+the ``gpu`` concurrency pool bounds how many run at once across all runs.
+"""
+
+import json
+
+import dagster as dg
+
+from ocr_pipeline.defs.documents import document_info
+
+from ocr_pipeline.defs.partitions import catalog_documents
+from ocr_pipeline.defs.progress import log_progress
+from ocr_pipeline.defs.resources import OcrEngineResource, StorageResource
+from ocr_pipeline.models import PageStatus
+from ocr_pipeline.stages.read import load_page_results, read_document
+from ocr_pipeline.stages.work_keys import pages_key, read_jsonl
+
+GPU_POOL = "gpu"
+GPU_STEP_TAGS = {
+    "ecs/cpu": "4096",
+    "ecs/memory": "16384",
+    "ecs/container_overrides": json.dumps({"resourceRequirements": [{"type": "GPU", "value": "1"}]}),
+    "ecs/run_task_kwargs": json.dumps({
+        "taskDefinition": "ocr-pipeline-gpu",
+        "capacityProviderStrategy": [{"capacityProvider": "ocr-pipeline-g4dn", "weight": 1}],
+    }),
+}
+"""Read by dagster-aws's ``ecs_executor``; ignored by the local executors."""
+
+class OcrConfig(dg.Config):
+    min_page_confidence: float = 0.8
+    """OCR'd pages below this mean line confidence are flagged for review."""
+
+@dg.asset(
+    deps=["rendered_pages"],
+    partitions_def=catalog_documents,
+    group_name="catalog",
+    kinds={"python"},
+    op_tags=GPU_STEP_TAGS,
+    pool=GPU_POOL,
+    check_specs=[dg.AssetCheckSpec("pages_read_confidently", asset="ocr_pages",
+                                   description="Pages that failed OCR or were read with low confidence")],
+    description="Per page: lines in reading order, blocks, confidence and timing, from the text layer or OCR.",
+)
+def ocr_pages(context: dg.AssetExecutionContext, config: OcrConfig, storage: StorageResource,
+              ocr_engine: OcrEngineResource) -> dg.MaterializeResult:
+    info = document_info(storage, context.partition_key)
+    work = storage.work()
+    needs_ocr = any(record["needs_ocr"] for record in read_jsonl(work, pages_key(info.document_id)))
+    engine = ocr_engine.get() if needs_ocr else None
+    summary = read_document(info.document_id, work, engine, ocr_engine.batch_size,
+                            progress=log_progress(context, "read"), total_pages=info.page_count)
+    flagged = {
+        result.ref.page: "; ".join(result.text.reasons) or f"confidence {result.text.confidence:.2f}"
+        for result in load_page_results(info.document_id, work)
+        if result.status is not PageStatus.OK
+        or (result.method != "text-layer" and result.text.lines and result.text.confidence < config.min_page_confidence)
+    }
+    check = dg.AssetCheckResult(
+        check_name="pages_read_confidently",
+        passed=not flagged,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"flagged_pages": sorted(flagged), "reasons": dg.MetadataValue.json({str(k): v for k, v in flagged.items()}),
+                  "threshold": config.min_page_confidence},
+    )
+    return dg.MaterializeResult(metadata={**summary.as_metadata(), "engine": engine.name if engine else "none"},
+                                check_results=[check])

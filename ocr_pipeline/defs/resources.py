@@ -1,0 +1,152 @@
+"""Resources: object stores, the DynamoDB sink and the OCR engine, configured from the environment.
+
+Every setting has a default that runs on a laptop; ``OCR_PIPELINE_*`` environment variables
+(read through Dagster's ``EnvVar``, so the UI shows where a value came from) point the same
+code at S3, DynamoDB and GPU engines.
+"""
+
+import inspect
+import os
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from pydantic import PrivateAttr
+
+from ocr_pipeline.catalog.profile import CatalogProfile, profile_for
+from ocr_pipeline.ocr.base import OcrEngine
+from ocr_pipeline.ocr.registry import DEFAULT_CPU_ENGINE, build_engine, engine_class
+from ocr_pipeline.storage.dynamo import DynamoCourseSink
+from ocr_pipeline.storage.objects import ObjectStore, open_store
+
+class StorageResource(dg.ConfigurableResource):
+    """Where source PDFs land, where intermediate work goes, and where outputs are published."""
+
+    landing_uri: str = "data/landing"
+    """Source PDFs: ``<landing_uri>/<institution>/<file>.pdf`` (``s3://bucket/prefix`` or a directory)."""
+    work_uri: str = "data/work"
+    """Page records, page images, OCR results and parsed entries."""
+    output_uri: str = "data/output"
+    """``courses/`` and ``pages/`` Parquet datasets for analysts."""
+    s3_endpoint_url: str | None = None
+    """For S3-compatible servers (MinIO, moto); unset for AWS."""
+    aws_region: str = "us-east-1"
+    profiles_dir: str | None = None
+    """A directory of per-institution parsing profiles (YAML)."""
+    scan_max_keys_per_tick: int = 10_000
+    """The upload sensor lists at most this many keys per tick and resumes next tick."""
+    scan_max_runs_per_tick: int = 100
+
+    def _open(self, uri: str) -> ObjectStore:
+        return open_store(uri, endpoint_url=self.s3_endpoint_url, region=self.aws_region)
+
+    def landing(self) -> ObjectStore:
+        return self._open(self.landing_uri)
+
+    def work(self) -> ObjectStore:
+        return self._open(self.work_uri)
+
+    def output(self) -> ObjectStore:
+        return self._open(self.output_uri)
+
+    def profile(self, institution: str | None) -> CatalogProfile:
+        return profile_for(institution, Path(self.profiles_dir) if self.profiles_dir else None)
+
+class DynamoResource(dg.ConfigurableResource):
+    """The DynamoDB table that receives validated rows; off by default locally."""
+
+    enabled: bool = False
+    table_name: str = "ocr_pipeline_courses"
+    endpoint_url: str | None = None
+    aws_region: str = "us-east-1"
+    create_table: bool = False
+    """Create the table when missing (local and test setups; production tables come from IaC)."""
+
+    def sink(self) -> DynamoCourseSink | None:
+        if not self.enabled:
+            return None
+        sink = DynamoCourseSink(self.table_name, endpoint_url=self.endpoint_url, region=self.aws_region)
+        if self.create_table:
+            sink.ensure_table()
+        return sink
+
+class OcrEngineResource(dg.ConfigurableResource):
+    """The OCR engine for pages without a usable text layer (built once per process, lazily)."""
+
+    engine: str = DEFAULT_CPU_ENGINE
+    batch_size: int = 4
+    model_path: str | None = None
+    """Local directory (or hub id with downloads allowed) of a DeepSeek model."""
+    prompt: str | None = None
+    device: str | None = None
+    base_url: str | None = None
+    """For the ``openai-compatible`` and ``http`` engines."""
+    endpoint_name: str | None = None
+    """For the ``sagemaker`` engine."""
+
+    _instance: OcrEngine | None = PrivateAttr(default=None)
+
+    def options(self) -> dict[str, Any]:
+        """The settings the selected engine accepts (others are ignored)."""
+        candidates = {"model_path": self.model_path, "prompt": self.prompt, "device": self.device,
+                      "base_url": self.base_url, "endpoint_name": self.endpoint_name, "batch_size": self.batch_size}
+        accepted = inspect.signature(engine_class(self.engine)).parameters
+        return {k: v for k, v in candidates.items() if v is not None and k in accepted}
+
+    def get(self) -> OcrEngine:
+        if self._instance is None:
+            self._instance = build_engine(self.engine, **self.options())
+        return self._instance
+
+def _setting(name: str, default: Any) -> Any:
+    """``EnvVar(name)`` when the variable is set, else the default."""
+    return dg.EnvVar(name) if name in os.environ else default
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
+
+def default_resources() -> dict[str, Any]:
+    """Resources for the code location, from ``OCR_PIPELINE_*`` variables or defaults."""
+    return {
+        "storage": StorageResource(
+            landing_uri=_setting("OCR_PIPELINE_LANDING_URI", "data/landing"),
+            work_uri=_setting("OCR_PIPELINE_WORK_URI", "data/work"),
+            output_uri=_setting("OCR_PIPELINE_OUTPUT_URI", "data/output"),
+            s3_endpoint_url=_setting("OCR_PIPELINE_S3_ENDPOINT_URL", None),
+            aws_region=_setting("AWS_REGION", "us-east-1"),
+            profiles_dir=_setting("OCR_PIPELINE_PROFILES_DIR", None),
+        ),
+        "dynamodb": DynamoResource(
+            enabled=_flag("OCR_PIPELINE_DYNAMODB_ENABLED", False),
+            table_name=_setting("OCR_PIPELINE_DYNAMODB_TABLE", "ocr_pipeline_courses"),
+            endpoint_url=_setting("OCR_PIPELINE_DYNAMODB_ENDPOINT_URL", None),
+            aws_region=_setting("AWS_REGION", "us-east-1"),
+            create_table=_flag("OCR_PIPELINE_DYNAMODB_CREATE_TABLE", False),
+        ),
+        "ocr_engine": OcrEngineResource(
+            engine=_setting("OCR_PIPELINE_OCR_ENGINE", DEFAULT_CPU_ENGINE),
+            model_path=_setting("OCR_PIPELINE_MODEL_PATH", None),
+            base_url=_setting("OCR_PIPELINE_OCR_BASE_URL", None),
+            endpoint_name=_setting("OCR_PIPELINE_SAGEMAKER_ENDPOINT", None),
+        ),
+    }
+
+def default_executor() -> dg.ExecutorDefinition:
+    """``OCR_PIPELINE_EXECUTOR``: ``in_process`` (default: one process per run, no start-up per step),
+    ``multiprocess``, or ``ecs`` (each step its own ECS task; GPU steps per their tags)."""
+    name = os.environ.get("OCR_PIPELINE_EXECUTOR", "in_process")
+    if name == "in_process":
+        return dg.in_process_executor
+    if name == "multiprocess":
+        return dg.multiprocess_executor
+    if name == "ecs":
+        from dagster_aws.ecs import ecs_executor
+
+        return ecs_executor
+    raise ValueError(f"OCR_PIPELINE_EXECUTOR={name!r}: use in_process, multiprocess or ecs")
+
+
+@dg.definitions
+def resources() -> dg.Definitions:
+    return dg.Definitions(resources=default_resources(), executor=default_executor())

@@ -1,0 +1,48 @@
+"""Service settings: input limits, URL fetching policy, batching and queueing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    """What URLs the service may download from, and how much.
+
+    Hosts are checked after DNS resolution: every address must be public unless the host is in
+    ``allowed_hosts`` (exact hostname or IP literal) or, with ``allow_loopback``, is a loopback
+    address. ``s3://`` goes to the operator-configured ``s3_endpoint_url`` (AWS when ``None``),
+    which is trusted and not address-checked.
+    """
+
+    schemes: frozenset[str] = frozenset({"http", "https", "s3"})
+    allowed_hosts: frozenset[str] = frozenset()
+    allow_loopback: bool = False
+    max_bytes: int = 50 * MB
+    timeout: float = 30.0
+    max_redirects: int = 3
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """Limits and batching of one service instance.
+
+    ``max_batch_pages`` is how many pages from concurrent requests are merged into one engine
+    call (``None``: the engine's own ``batch_size``, 1 for engines without one); one request's
+    pages always go in a single call.
+    """
+
+    max_body_bytes: int = 64 * MB
+    max_pages: int = 50
+    max_pixels: int = 40_000_000
+    dpi: int = 144
+    max_dpi: int = 600
+    max_queue: int = 16
+    max_batch_pages: int | None = None
+    batch_wait_ms: float = 5.0
+    retry_after_s: int = 5
+    fetch: FetchPolicy = field(default_factory=FetchPolicy)

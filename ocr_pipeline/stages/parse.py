@@ -1,0 +1,58 @@
+"""``course_catalog_tables``: course entries parsed from a document's page results."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from ocr_pipeline.catalog.parser import parse_pages
+from ocr_pipeline.catalog.profile import CatalogProfile
+from ocr_pipeline.models import CourseEntry
+from ocr_pipeline.stages.read import load_page_results
+from ocr_pipeline.stages.work_keys import entries_key, read_jsonl, write_jsonl
+from ocr_pipeline.storage.objects import ObjectStore
+
+
+@dataclass(frozen=True)
+class ParseSummary:
+    entries: int
+    pages_with_entries: int
+    low_confidence: int
+    seconds: float
+    preview: str
+
+    def as_metadata(self) -> dict[str, Any]:
+        return {"entries": self.entries, "pages_with_entries": self.pages_with_entries,
+                "low_confidence_entries": self.low_confidence, "seconds": self.seconds}
+
+
+def preview_markdown(rows: list[dict[str, Any]], columns: tuple[str, ...], limit: int = 10) -> str:
+    """A small Markdown table for the Dagster UI."""
+    def cell(value: Any) -> str:
+        text = "" if value is None else str(value)
+        return (text[:60] + "…" if len(text) > 60 else text).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(row.get(c)) for c in columns) + " |" for row in rows[:limit]]
+    return "\n".join(lines)
+
+
+def parse_document(document_id: str, store: ObjectStore, profile: CatalogProfile) -> ParseSummary:
+    started = time.perf_counter()
+    entries = parse_pages(load_page_results(document_id, store), profile)
+    write_jsonl(store, entries_key(document_id), (entry.to_dict() for entry in entries))
+    pages = Counter(entry.page for entry in entries)
+    rows = [entry.to_dict() for entry in entries]
+    return ParseSummary(
+        entries=len(entries),
+        pages_with_entries=len(pages),
+        low_confidence=sum(1 for e in entries if e.confidence < profile.min_confidence),
+        seconds=round(time.perf_counter() - started, 3),
+        preview=preview_markdown(rows, ("page", "course_code", "title", "credits_min", "credits_max", "confidence")),
+    )
+
+
+def load_entries(document_id: str, store: ObjectStore) -> list[CourseEntry]:
+    return [CourseEntry.from_dict(record) for record in read_jsonl(store, entries_key(document_id))]

@@ -1,0 +1,82 @@
+"""``validated_courses``: validation, then Parquet for analysts and an idempotent DynamoDB upsert."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from ocr_pipeline.catalog.validate import ValidationRules, validate_entries
+from ocr_pipeline.models import DocumentInfo, PageResult, PageStatus
+from ocr_pipeline.stages.parse import load_entries, preview_markdown
+from ocr_pipeline.stages.read import load_page_results
+from ocr_pipeline.stages.work_keys import published_key, read_json, write_json
+from ocr_pipeline.storage.dynamo import DynamoCourseSink
+from ocr_pipeline.storage.objects import ObjectStore
+from ocr_pipeline.storage.parquet import COURSES_SCHEMA, PAGES_SCHEMA, hive_key, table_bytes
+
+
+@dataclass(frozen=True)
+class PublishSummary:
+    rows: int
+    needs_review: int
+    flagged_pages: list[int]
+    courses_uri: str
+    pages_uri: str
+    dynamodb: dict[str, int] | None
+    seconds: float
+    preview: str
+
+    def as_metadata(self) -> dict[str, Any]:
+        return {"rows": self.rows, "rows_needing_review": self.needs_review, "flagged_pages": self.flagged_pages,
+                "courses_parquet": self.courses_uri, "pages_parquet": self.pages_uri,
+                "dynamodb": self.dynamodb or "disabled", "seconds": self.seconds}
+
+
+def page_rows(info: DocumentInfo, pages: list[PageResult], flagged_by_entries: set[int]) -> list[dict[str, Any]]:
+    return [
+        {
+            "document_id": info.document_id,
+            "page": result.ref.page,
+            "method": result.method,
+            "engine": result.text.engine,
+            "confidence": result.text.confidence,
+            "needs_review": result.status is not PageStatus.OK or result.ref.page in flagged_by_entries,
+            "status": result.status.value,
+            "reasons": list(result.text.reasons),
+        }
+        for result in pages
+    ]
+
+
+def publish_document(info: DocumentInfo, work: ObjectStore, output: ObjectStore, rules: ValidationRules,
+                     sink: DynamoCourseSink | None) -> PublishSummary:
+    """Validate the parsed entries and publish them; replaces what this partition published before."""
+    started = time.perf_counter()
+    pages = load_page_results(info.document_id, work)
+    rows = validate_entries(load_entries(info.document_id, work), info, pages, rules)
+    flagged = {row["page"] for row in rows if row["needs_review"]}
+    pages_table = page_rows(info, pages, flagged)
+    courses_key = hive_key("courses", info.institution, info.document_id, "courses.parquet")
+    pages_key = hive_key("pages", info.institution, info.document_id, "pages.parquet")
+    output.put(courses_key, table_bytes(rows, COURSES_SCHEMA))
+    output.put(pages_key, table_bytes(pages_table, PAGES_SCHEMA))
+
+    previous = read_json(work, published_key(info.partition_key)) if work.exists(published_key(info.partition_key)) else {}
+    for old_key in (previous.get("courses_key"), previous.get("pages_key")):
+        if old_key and old_key not in (courses_key, pages_key):
+            output.delete(old_key)
+    stale_ids = [previous["document_id"]] if previous.get("document_id") not in (None, info.document_id) else []
+    dynamo = sink.replace_document(info.document_id, rows, stale_ids) if sink is not None else None
+    write_json(work, published_key(info.partition_key),
+               {"document_id": info.document_id, "courses_key": courses_key, "pages_key": pages_key})
+    return PublishSummary(
+        rows=len(rows),
+        needs_review=sum(1 for row in rows if row["needs_review"]),
+        flagged_pages=sorted(flagged | {p["page"] for p in pages_table if p["needs_review"]}),
+        courses_uri=output.uri(courses_key),
+        pages_uri=output.uri(pages_key),
+        dynamodb=dynamo,
+        seconds=round(time.perf_counter() - started, 3),
+        preview=preview_markdown(rows, ("page", "course_code", "title", "credits_min", "credits_max", "needs_review")),
+    )

@@ -1,0 +1,124 @@
+"""``ocr_pages``: the text parsing will use for each page, from the text layer or an OCR engine."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from PIL import Image
+
+from ocr_pipeline.catalog.reading_order import reading_order
+from ocr_pipeline.models import Line, PageRef, PageResult, PageStatus, PageText
+from ocr_pipeline.ocr.base import OcrEngine, PageImage
+from ocr_pipeline.stages.render import Progress
+from ocr_pipeline.stages.work_keys import ocr_key, pages_key, read_jsonl, write_jsonl
+from ocr_pipeline.storage.objects import ObjectStore
+
+TEXT_LAYER = "text-layer"
+
+
+@dataclass
+class ReadSummary:
+    pages: int = 0
+    by_method: Counter[str] = field(default_factory=Counter)
+    failed_pages: list[int] = field(default_factory=list)
+    confidences: list[float] = field(default_factory=list)
+    ocr_seconds: float = 0.0
+    seconds: float = 0.0
+
+    def as_metadata(self) -> dict[str, Any]:
+        histogram = Counter(min(int(c * 10), 9) for c in self.confidences)
+        return {
+            "pages": self.pages,
+            "pages_by_method": dict(self.by_method),
+            "failed_pages": self.failed_pages,
+            "mean_confidence": round(sum(self.confidences) / len(self.confidences), 4) if self.confidences else None,
+            "confidence_histogram": {f"{b / 10:.1f}-{(b + 1) / 10:.1f}": histogram.get(b, 0) for b in range(10)},
+            "ocr_seconds": round(self.ocr_seconds, 3),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def _ref(document_id: str, record: dict[str, Any]) -> PageRef:
+    return PageRef(document_id, record["page"], record["width"], record["height"], record["dpi"], record.get("image_key"))
+
+
+def _text_layer_page(record: dict[str, Any]) -> PageText:
+    reasons = tuple(record["notes"])
+    if record["blank"]:
+        return PageText("none", (), confidence=1.0, reasons=("blank page", *reasons))
+    lines = tuple(reading_order([Line.from_dict(s) for s in record["segments"]]))
+    problem = record["text_layer_problem"]
+    if problem:
+        return PageText(TEXT_LAYER, lines, confidence=0.0, status=PageStatus.NEEDS_REVIEW,
+                        reasons=(f"{problem}, and OCR is off for this run", *reasons))
+    return PageText(TEXT_LAYER, lines, confidence=1.0, reasons=reasons)
+
+
+def _ocr_batch(batch: list[dict[str, Any]], document_id: str, engine: OcrEngine, store: ObjectStore) -> Iterator[PageResult]:
+    images = [PageImage(_ref(document_id, r), Image.open(io.BytesIO(store.get(r["image_key"])))) for r in batch]
+    results = engine.recognize(images)
+    if len(results) != len(batch):
+        raise RuntimeError(f"engine {engine.name} returned {len(results)} results for {len(batch)} pages")
+    for record, image, result in zip(batch, images, results):
+        ordered = PageText(
+            result.engine, tuple(reading_order(result.lines)), result.blocks, result.confidence, result.seconds,
+            result.status, (*result.reasons, *record["notes"], *([record["text_layer_problem"]] if record["text_layer_problem"] else [])),
+        )
+        yield PageResult(image.ref, f"ocr:{result.engine}", ordered)
+
+
+def _results(document_id: str, store: ObjectStore, engine: OcrEngine | None, batch_size: int,
+             summary: ReadSummary, progress: Progress | None, total: int) -> Iterator[dict[str, Any]]:
+    batch: list[dict[str, Any]] = []
+
+    def emit(result: PageResult) -> dict[str, Any]:
+        summary.pages += 1
+        if progress is not None:
+            progress(summary.pages, total)
+        summary.by_method[result.method] += 1
+        summary.confidences.append(result.text.confidence)
+        if result.status is PageStatus.FAILED:
+            summary.failed_pages.append(result.ref.page)
+        return result.to_dict()
+
+    def flush() -> Iterator[dict[str, Any]]:
+        started = time.perf_counter()
+        results = list(_ocr_batch(batch, document_id, engine, store))
+        summary.ocr_seconds += time.perf_counter() - started
+        batch.clear()
+        yield from (emit(result) for result in results)
+
+    for record in read_jsonl(store, pages_key(document_id)):
+        if record["needs_ocr"]:
+            if engine is None:
+                raise ValueError(f"page {record['page']} needs OCR but no OCR engine was given")
+            batch.append(record)
+            if len(batch) >= batch_size:
+                yield from flush()
+        else:
+            text = _text_layer_page(record)
+            method = TEXT_LAYER if text.engine == TEXT_LAYER else "none"
+            yield emit(PageResult(_ref(document_id, record), method, text))
+    if batch:
+        yield from flush()
+
+
+def read_document(document_id: str, store: ObjectStore, engine: OcrEngine | None, batch_size: int = 4,
+                  progress: Progress | None = None, total_pages: int = 0) -> ReadSummary:
+    """Write one :class:`PageResult` per page to the work store (OCR'd pages after their batch)."""
+    started = time.perf_counter()
+    summary = ReadSummary()
+    write_jsonl(store, ocr_key(document_id), _results(document_id, store, engine, batch_size, summary, progress, total_pages))
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def load_page_results(document_id: str, store: ObjectStore) -> list[PageResult]:
+    """The document's page results in page order (OCR'd pages are written after their batch)."""
+    results = [PageResult.from_dict(record) for record in read_jsonl(store, ocr_key(document_id))]
+    return sorted(results, key=lambda result: result.ref.page)

@@ -1,0 +1,67 @@
+"""Where each stage keeps its output in the work store, and JSON Lines helpers."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from ocr_pipeline.storage.objects import ObjectStore
+
+
+def document_info_key(partition_key: str) -> str:
+    return f"partitions/{partition_key}/document.json"
+
+
+def quarantine_key(partition_key: str) -> str:
+    return f"partitions/{partition_key}/quarantine.json"
+
+
+def published_key(partition_key: str) -> str:
+    return f"partitions/{partition_key}/published.json"
+
+
+def pages_key(document_id: str) -> str:
+    return f"documents/{document_id}/pages.jsonl"
+
+
+def page_image_key(document_id: str, page: int) -> str:
+    return f"documents/{document_id}/pages/{page:05d}.png"
+
+
+def ocr_key(document_id: str) -> str:
+    return f"documents/{document_id}/ocr.jsonl"
+
+
+def entries_key(document_id: str) -> str:
+    return f"documents/{document_id}/entries.jsonl"
+
+
+def write_json(store: ObjectStore, key: str, record: dict[str, Any]) -> None:
+    store.put(key, json.dumps(record, ensure_ascii=False, indent=1).encode())
+
+
+def read_json(store: ObjectStore, key: str) -> dict[str, Any]:
+    return json.loads(store.get(key))
+
+
+def write_jsonl(store: ObjectStore, key: str, records: Iterable[dict[str, Any]]) -> int:
+    """Stream ``records`` to a temporary file, then publish it in one piece; returns the count."""
+    count = 0
+    with tempfile.TemporaryDirectory(prefix="ocr-pipeline-") as tmp:
+        path = Path(tmp) / "records.jsonl"
+        with path.open("w", encoding="utf-8") as handle:
+            for record in records:
+                handle.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
+                handle.write("\n")
+                count += 1
+        store.put_file(key, path)
+    return count
+
+
+def read_jsonl(store: ObjectStore, key: str) -> Iterator[dict[str, Any]]:
+    for raw in store.get(key).splitlines():
+        if raw.strip():
+            yield json.loads(raw)

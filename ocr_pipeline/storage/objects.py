@@ -1,0 +1,192 @@
+"""One small object-store interface over a local directory and S3 (boto3).
+
+Every asset reads and writes through it. Writes publish atomically: a local file is renamed
+into place, an S3 object appears whole, so a killed worker never leaves a partial object.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlparse
+
+import boto3
+from botocore.config import Config as BotoConfig
+from botocore.exceptions import BotoCoreError, ClientError
+
+
+class StorageError(Exception):
+    """An object store could not be reached or refused a request; names the object."""
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    size: int
+    etag: str | None
+    last_modified: datetime
+
+
+class ObjectStore(Protocol):
+    """Keys are ``/``-separated strings relative to the store's root."""
+
+    def uri(self, key: str) -> str: ...
+    def get(self, key: str) -> bytes: ...
+    def put(self, key: str, data: bytes) -> None: ...
+    def put_file(self, key: str, path: Path) -> None: ...
+    def exists(self, key: str) -> bool: ...
+    def delete(self, key: str) -> None: ...
+    def head(self, key: str) -> ObjectInfo: ...
+    def list(self, prefix: str = "", start_after: str | None = None) -> Iterator[ObjectInfo]: ...
+
+
+class LocalObjectStore:
+    """A directory on local disk (the embedded default)."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root).resolve()
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if self.root != path and self.root not in path.parents:
+            raise StorageError(f"key {key!r} escapes the store root {self.root}")
+        return path
+
+    def uri(self, key: str) -> str:
+        return self._path(key).as_uri()
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except OSError as error:
+            raise StorageError(f"cannot read {self.uri(key)}: {error}") from error
+
+    def put(self, key: str, data: bytes) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".tmp-", delete=False) as handle:
+            handle.write(data)
+        os.replace(handle.name, path)
+
+    def put_file(self, key: str, path: Path) -> None:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".tmp-", delete=False) as handle, open(path, "rb") as source:
+            while chunk := source.read(1 << 20):
+                handle.write(chunk)
+        os.replace(handle.name, target)
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def head(self, key: str) -> ObjectInfo:
+        path = self._path(key)
+        try:
+            stat = path.stat()
+        except OSError as error:
+            raise StorageError(f"cannot stat {self.uri(key)}: {error}") from error
+        return ObjectInfo(key, stat.st_size, f"{stat.st_mtime_ns:x}-{stat.st_size:x}",
+                          datetime.fromtimestamp(stat.st_mtime, timezone.utc))
+
+    def list(self, prefix: str = "", start_after: str | None = None) -> Iterator[ObjectInfo]:
+        if not self.root.is_dir():
+            return
+        keys = sorted(
+            path.relative_to(self.root).as_posix()
+            for path in self.root.rglob("*")
+            if path.is_file() and not path.name.startswith(".tmp-")
+        )
+        for key in keys:
+            if key.startswith(prefix) and (start_after is None or key > start_after):
+                yield self.head(key)
+
+
+class S3ObjectStore:
+    """A bucket and key prefix on S3 or any S3-compatible endpoint."""
+
+    def __init__(self, bucket: str, prefix: str = "", *, client=None, endpoint_url: str | None = None,
+                 region: str | None = None) -> None:
+        self.bucket = bucket
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        self.client = client or s3_client(endpoint_url=endpoint_url, region=region)
+
+    def _key(self, key: str) -> str:
+        return self.prefix + key
+
+    def uri(self, key: str) -> str:
+        return f"s3://{self.bucket}/{self._key(key)}"
+
+    def _call(self, action: str, key: str, **kwargs):
+        try:
+            return getattr(self.client, action)(Bucket=self.bucket, **kwargs)
+        except (BotoCoreError, ClientError) as error:
+            raise StorageError(f"S3 {action} failed for {self.uri(key)}: {error}") from error
+
+    def get(self, key: str) -> bytes:
+        return self._call("get_object", key, Key=self._key(key))["Body"].read()
+
+    def put(self, key: str, data: bytes) -> None:
+        self._call("put_object", key, Key=self._key(key), Body=data)
+
+    def put_file(self, key: str, path: Path) -> None:
+        try:
+            self.client.upload_file(str(path), self.bucket, self._key(key))
+        except (BotoCoreError, ClientError) as error:
+            raise StorageError(f"S3 upload failed for {self.uri(key)}: {error}") from error
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+            return True
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise StorageError(f"S3 head_object failed for {self.uri(key)}: {error}") from error
+        except BotoCoreError as error:
+            raise StorageError(f"S3 head_object failed for {self.uri(key)}: {error}") from error
+
+    def delete(self, key: str) -> None:
+        self._call("delete_object", key, Key=self._key(key))
+
+    def head(self, key: str) -> ObjectInfo:
+        response = self._call("head_object", key, Key=self._key(key))
+        return ObjectInfo(key, response["ContentLength"], response.get("ETag", "").strip('"') or None,
+                          response["LastModified"])
+
+    def list(self, prefix: str = "", start_after: str | None = None) -> Iterator[ObjectInfo]:
+        kwargs = {"Bucket": self.bucket, "Prefix": self._key(prefix)}
+        if start_after is not None:
+            kwargs["StartAfter"] = self._key(start_after)
+        try:
+            for page in self.client.get_paginator("list_objects_v2").paginate(**kwargs):
+                for item in page.get("Contents", []):
+                    yield ObjectInfo(item["Key"][len(self.prefix):], item["Size"],
+                                     item.get("ETag", "").strip('"') or None, item["LastModified"])
+        except (BotoCoreError, ClientError) as error:
+            raise StorageError(f"S3 list failed for s3://{self.bucket}/{self._key(prefix)}: {error}") from error
+
+
+def s3_client(*, endpoint_url: str | None = None, region: str | None = None):
+    """A boto3 S3 client with adaptive retries (throttling, 5xx, connection resets)."""
+    config = BotoConfig(retries={"max_attempts": 8, "mode": "adaptive"}, connect_timeout=5, read_timeout=60)
+    return boto3.client("s3", endpoint_url=endpoint_url, region_name=region or "us-east-1", config=config)
+
+
+def open_store(uri: str, *, endpoint_url: str | None = None, region: str | None = None) -> ObjectStore:
+    """A store for ``s3://bucket/prefix``, ``file:///dir`` or a plain directory path."""
+    parsed = urlparse(uri)
+    if parsed.scheme == "s3":
+        return S3ObjectStore(parsed.netloc, parsed.path, endpoint_url=endpoint_url, region=region)
+    if parsed.scheme == "file":
+        return LocalObjectStore(parsed.path)
+    if parsed.scheme in ("", None) or len(parsed.scheme) == 1:  # plain path (or a Windows drive)
+        return LocalObjectStore(uri)
+    raise ValueError(f"unsupported store URI {uri!r}: use s3://bucket/prefix, file:///dir or a path")

@@ -1,0 +1,62 @@
+"""The analysts' Parquet contract: ``courses.parquet`` and ``pages.parquet`` schemas and writers."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+COURSES_SCHEMA = pa.schema([
+    ("document_id", pa.string()),
+    ("source_uri", pa.string()),
+    ("institution", pa.string()),
+    ("page", pa.int32()),
+    ("course_code", pa.string()),
+    ("subject", pa.string()),
+    ("number", pa.string()),
+    ("title", pa.string()),
+    ("credits_min", pa.float64()),
+    ("credits_max", pa.float64()),
+    ("description", pa.string()),
+    ("prerequisites", pa.string()),
+    ("confidence", pa.float64()),
+    ("needs_review", pa.bool_()),
+    ("extraction_method", pa.string()),
+    # additional columns, after the contract's
+    ("catalog", pa.string()),
+    ("entry_id", pa.string()),
+    ("reasons", pa.list_(pa.string())),
+    ("box", pa.list_(pa.float64())),
+    ("corrected_by", pa.string()),
+    ("corrected_at", pa.string()),
+])
+CONTRACT_COLUMNS = COURSES_SCHEMA.names[:15]
+
+PAGES_SCHEMA = pa.schema([
+    ("document_id", pa.string()),
+    ("page", pa.int32()),
+    ("method", pa.string()),
+    ("engine", pa.string()),
+    ("confidence", pa.float64()),
+    ("needs_review", pa.bool_()),
+    ("status", pa.string()),
+    ("reasons", pa.list_(pa.string())),
+])
+
+
+def table_bytes(rows: Sequence[dict[str, Any]], schema: pa.Schema) -> bytes:
+    """Rows as a Parquet file in ``schema`` (missing optional columns become null)."""
+    table = pa.Table.from_pylist([{name: row.get(name) for name in schema.names} for row in rows], schema=schema)
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="zstd")
+    return buffer.getvalue()
+
+
+def hive_key(dataset: str, institution: str | None, document_id: str, filename: str) -> str:
+    """``<dataset>/institution=<i>/document_id=<d>/<filename>`` (Hive default for a null institution)."""
+    value = institution if institution else "__HIVE_DEFAULT_PARTITION__"
+    safe = value.replace("/", "_").replace("=", "_")
+    return f"{dataset}/institution={safe}/document_id={document_id}/{filename}"

@@ -1,0 +1,73 @@
+"""The whole asset graph through Dagster, against S3 and DynamoDB on a moto server."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import pytest
+
+from ocr_pipeline.local_runs import failure_message, materialize_document
+from ocr_pipeline.storage.parquet import CONTRACT_COLUMNS
+from ocr_pipeline_tests.synthetic.generator import generate_catalog, scan
+
+
+def read_parquet(cloud, prefix: str) -> pd.DataFrame:
+    objects = cloud.s3.list_objects_v2(Bucket=cloud.bucket, Prefix=prefix).get("Contents", [])
+    frames = [pd.read_parquet(io.BytesIO(cloud.s3.get_object(Bucket=cloud.bucket, Key=o["Key"])["Body"].read()))
+              for o in objects if o["Key"].endswith(".parquet")]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def test_born_digital_catalog_becomes_contract_rows_in_parquet_and_dynamodb(cloud, instance):
+    catalog = generate_catalog("units_parenthetical", n_courses=10)
+    cloud.upload("Example University/catalog 2026.pdf", catalog.pdf)
+    result = materialize_document(instance, "Example University/catalog 2026.pdf", cloud.resources())
+    assert result.success, failure_message(result)
+
+    courses = read_parquet(cloud, "output/courses/")
+    assert list(courses.columns[: len(CONTRACT_COLUMNS)]) == CONTRACT_COLUMNS
+    assert set(courses["course_code"]) == {c.course_code for c in catalog.truth}
+    truth = {c.course_code: c for c in catalog.truth}
+    for row in courses.itertuples():
+        assert row.title == truth[row.course_code].title
+        assert row.page == truth[row.course_code].page
+        assert row.institution == "Example University"
+        assert row.extraction_method == "text-layer"
+    assert str(courses["page"].dtype) == "int32"
+    assert courses["confidence"].between(0, 1).all()
+
+    items = cloud.dynamo_items(courses["document_id"].iloc[0])
+    assert sorted(i["course_code"] for i in items) == sorted(courses["course_code"])
+
+
+def test_scanned_catalog_goes_through_cpu_ocr(cloud, instance):
+    catalog = generate_catalog("units_parenthetical", n_courses=5)
+    cloud.upload("Scan U/scanned.pdf", scan(catalog.pdf))
+    result = materialize_document(instance, "Scan U/scanned.pdf", cloud.resources())
+    assert result.success, failure_message(result)
+    courses = read_parquet(cloud, "output/courses/")
+    found = set(courses["course_code"])
+    expected = {c.course_code for c in catalog.truth}
+    assert len(found & expected) >= len(expected) - 1
+    assert set(courses["extraction_method"]) == {"ocr:rapidocr"}
+    pages = read_parquet(cloud, "output/pages/")
+    assert set(pages["method"]) == {"ocr:rapidocr"}
+    assert pages["confidence"].between(0.5, 1).all()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("empty.pdf", b"", "empty-file"),
+        ("notes.pdf", b"hello, this is a text file\n", "not-a-pdf"),
+        ("truncated.pdf", generate_catalog("classic_runin", n_courses=4).pdf[:700], "corrupt"),
+    ],
+)
+def test_bad_documents_fail_their_partition_with_a_clear_reason(cloud, instance, name, data, reason):
+    cloud.upload(f"Bad U/{name}", data)
+    result = materialize_document(instance, f"Bad U/{name}", cloud.resources())
+    assert not result.success
+    message = failure_message(result)
+    assert message.startswith("raw_catalog_pdfs") and f"quarantined: {reason}" in message
+    assert cloud.s3.list_objects_v2(Bucket=cloud.bucket, Prefix="work/partitions/Bad U/").get("KeyCount", 0) == 1
