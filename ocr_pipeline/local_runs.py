@@ -16,7 +16,8 @@ from ocr_pipeline.defs.partitions import catalog_documents
 CATALOG_GRAPH = [raw_catalog_pdfs, rendered_pages, ocr_pages, course_catalog_tables, validated_courses]
 
 
-def run_config(*, dpi: int | None = None, ocr_policy: str | None = None, institution: str | None = None) -> dict[str, Any]:
+def run_config(*, dpi: int | None = None, ocr_policy: str | None = None, institution: str | None = None,
+               log_level: str | None = None) -> dict[str, Any]:
     """Run config for the catalog assets from the few settings a user changes per run."""
     ops: dict[str, Any] = {}
     render = {k: v for k, v in {"dpi": dpi, "ocr_policy": ocr_policy}.items() if v is not None}
@@ -24,7 +25,10 @@ def run_config(*, dpi: int | None = None, ocr_policy: str | None = None, institu
         ops["rendered_pages"] = {"config": render}
     if institution:
         ops["raw_catalog_pdfs"] = {"config": {"institution": institution}}
-    return {"ops": ops}
+    config: dict[str, Any] = {"ops": ops}
+    if log_level:
+        config["loggers"] = {"console": {"config": {"log_level": log_level}}}
+    return config
 
 
 def materialize_document(instance: dg.DagsterInstance, partition_key: str, resources: Mapping[str, Any],
@@ -42,6 +46,8 @@ def failure_message(result: dg.ExecuteInProcessResult) -> str | None:
     for event in result.all_events:
         if event.event_type == dg.DagsterEventType.STEP_FAILURE:
             error = event.step_failure_data.error
+            while error is not None and error.cause is not None:
+                error = error.cause
             user = event.step_failure_data.user_failure_data
             message = (user.description if user and user.description else None) or (error.message if error else "")
             return f"{event.step_key}: {message.strip().splitlines()[0] if message.strip() else 'failed'}"

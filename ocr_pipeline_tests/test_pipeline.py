@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import io
 
+import dagster as dg
 import pandas as pd
 import pytest
 
+from ocr_pipeline.defs.resources import StorageResource
+
 from ocr_pipeline.local_runs import failure_message, materialize_document
 from ocr_pipeline.storage.parquet import CONTRACT_COLUMNS
+from ocr_pipeline_tests.conftest import free_port
+from ocr_pipeline_tests.pdf_samples import blank_page_pdf, encrypted_pdf, huge_page_pdf, zero_page_pdf
 from ocr_pipeline_tests.synthetic.generator import generate_catalog, scan
 
 
@@ -71,3 +76,39 @@ def test_bad_documents_fail_their_partition_with_a_clear_reason(cloud, instance,
     message = failure_message(result)
     assert message.startswith("raw_catalog_pdfs") and f"quarantined: {reason}" in message
     assert cloud.s3.list_objects_v2(Bucket=cloud.bucket, Prefix="work/partitions/Bad U/").get("KeyCount", 0) == 1
+
+
+@pytest.mark.parametrize(("name", "data", "reason"), [("locked.pdf", encrypted_pdf(), "encrypted"),
+                                                      ("nothing.pdf", zero_page_pdf(), "no-pages")])
+def test_encrypted_and_empty_pdfs_are_quarantined(cloud, instance, name, data, reason):
+    cloud.upload(f"Bad U/{name}", data)
+    result = materialize_document(instance, f"Bad U/{name}", cloud.resources())
+    assert not result.success
+    assert f"quarantined: {reason}" in failure_message(result)
+    failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE)
+    assert failure.step_failure_data.user_failure_data.metadata["reason"].value == reason
+
+
+def test_huge_and_blank_pages_are_capped_and_recorded(cloud, instance):
+    cloud.upload("Odd U/huge.pdf", huge_page_pdf())
+    cloud.upload("Odd U/blank.pdf", blank_page_pdf())
+    for key in ("Odd U/huge.pdf", "Odd U/blank.pdf"):
+        result = materialize_document(instance, key, cloud.resources())
+        assert result.success, failure_message(result)
+    pages = read_parquet(cloud, "output/pages/")
+    reasons = {row.method: list(row.reasons) for row in pages.itertuples()}
+    assert any("page too large" in r for r in reasons["ocr:rapidocr"])
+    assert "blank page" in reasons["none"]
+    assert read_parquet(cloud, "output/courses/").empty
+
+
+def test_unreachable_bucket_fails_with_the_object_named(cloud, instance):
+    closed = f"http://127.0.0.1:{free_port()}"
+    resources = cloud.resources()
+    resources["storage"] = StorageResource(landing_uri=f"s3://{cloud.bucket}/landing", work_uri=f"s3://{cloud.bucket}/work",
+                                           output_uri=f"s3://{cloud.bucket}/output", s3_endpoint_url=closed,
+                                           max_attempts=2)
+    result = materialize_document(instance, "U/catalog.pdf", resources)
+    assert not result.success
+    message = failure_message(result)
+    assert f"s3://{cloud.bucket}/landing/U/catalog.pdf" in message and "Could not connect" in message

@@ -2,13 +2,10 @@
 
 import dagster as dg
 
-from ocr_pipeline.defs.partitions import catalog_documents
-
 CATALOG_ASSETS = ["raw_catalog_pdfs", "rendered_pages", "ocr_pages", "course_catalog_tables", "validated_courses"]
 
 process_catalog_document = dg.define_asset_job(
     "process_catalog_document",
     selection=dg.AssetSelection.assets(*CATALOG_ASSETS),
-    partitions_def=catalog_documents,
     description="The whole graph for one catalog document (one partition).",
 )

@@ -31,6 +31,8 @@ class StorageResource(dg.ConfigurableResource):
     s3_endpoint_url: str | None = None
     """For S3-compatible servers (MinIO, moto); unset for AWS."""
     aws_region: str = "us-east-1"
+    max_attempts: int = 8
+    """botocore attempts per S3 call (adaptive retry mode: throttling, 5xx, connection errors)."""
     profiles_dir: str | None = None
     """A directory of per-institution parsing profiles (YAML)."""
     scan_max_keys_per_tick: int = 10_000
@@ -38,7 +40,7 @@ class StorageResource(dg.ConfigurableResource):
     scan_max_runs_per_tick: int = 100
 
     def _open(self, uri: str) -> ObjectStore:
-        return open_store(uri, endpoint_url=self.s3_endpoint_url, region=self.aws_region)
+        return open_store(uri, endpoint_url=self.s3_endpoint_url, region=self.aws_region, max_attempts=self.max_attempts)
 
     def landing(self) -> ObjectStore:
         return self._open(self.landing_uri)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 
 import pypdfium2 as pdfium
@@ -43,8 +44,11 @@ def open_pdf(data: bytes, *, max_pages: int = 5000) -> pdfium.PdfDocument:
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as error:
-        if getattr(error, "err_code", None) == pdfium.raw.FPDF_ERR_PASSWORD:
+        # pdfium's error code is process-global and can be stale, so check the bytes too
+        if getattr(error, "err_code", None) == pdfium.raw.FPDF_ERR_PASSWORD and b"/Encrypt" in data:
             raise DocumentError("encrypted", "the PDF is encrypted and needs a password") from error
+        if re.search(rb"/Count\s*0\b", data):
+            raise DocumentError("no-pages", "the PDF has no pages") from error
         raise DocumentError("corrupt", f"the PDF is corrupt or truncated: {error}") from error
     pages = len(document)
     if pages == 0:

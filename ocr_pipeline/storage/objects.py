@@ -113,10 +113,10 @@ class S3ObjectStore:
     """A bucket and key prefix on S3 or any S3-compatible endpoint."""
 
     def __init__(self, bucket: str, prefix: str = "", *, client=None, endpoint_url: str | None = None,
-                 region: str | None = None) -> None:
+                 region: str | None = None, max_attempts: int = 8) -> None:
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
-        self.client = client or s3_client(endpoint_url=endpoint_url, region=region)
+        self.client = client or s3_client(endpoint_url=endpoint_url, region=region, max_attempts=max_attempts)
 
     def _key(self, key: str) -> str:
         return self.prefix + key
@@ -174,17 +174,17 @@ class S3ObjectStore:
             raise StorageError(f"S3 list failed for s3://{self.bucket}/{self._key(prefix)}: {error}") from error
 
 
-def s3_client(*, endpoint_url: str | None = None, region: str | None = None):
+def s3_client(*, endpoint_url: str | None = None, region: str | None = None, max_attempts: int = 8):
     """A boto3 S3 client with adaptive retries (throttling, 5xx, connection resets)."""
-    config = BotoConfig(retries={"max_attempts": 8, "mode": "adaptive"}, connect_timeout=5, read_timeout=60)
+    config = BotoConfig(retries={"max_attempts": max_attempts, "mode": "adaptive"}, connect_timeout=5, read_timeout=60)
     return boto3.client("s3", endpoint_url=endpoint_url, region_name=region or "us-east-1", config=config)
 
 
-def open_store(uri: str, *, endpoint_url: str | None = None, region: str | None = None) -> ObjectStore:
+def open_store(uri: str, *, endpoint_url: str | None = None, region: str | None = None, max_attempts: int = 8) -> ObjectStore:
     """A store for ``s3://bucket/prefix``, ``file:///dir`` or a plain directory path."""
     parsed = urlparse(uri)
     if parsed.scheme == "s3":
-        return S3ObjectStore(parsed.netloc, parsed.path, endpoint_url=endpoint_url, region=region)
+        return S3ObjectStore(parsed.netloc, parsed.path, endpoint_url=endpoint_url, region=region, max_attempts=max_attempts)
     if parsed.scheme == "file":
         return LocalObjectStore(parsed.path)
     if parsed.scheme in ("", None) or len(parsed.scheme) == 1:  # plain path (or a Windows drive)

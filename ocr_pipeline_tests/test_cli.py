@@ -1,0 +1,48 @@
+"""``ocr-pipeline extract``: the same graph on a local instance, one bad file never sinks the batch."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from ocr_pipeline.cli import main
+from ocr_pipeline.storage.parquet import CONTRACT_COLUMNS
+from ocr_pipeline_tests.synthetic.generator import generate_catalog
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_extract_writes_both_tables_and_reports_the_bad_file(tmp_path, capsys):
+    catalogs = tmp_path / "in"
+    (catalogs / "Example U").mkdir(parents=True)
+    good = generate_catalog("requirement_list", n_courses=8)
+    (catalogs / "Example U" / "degree reqs.pdf").write_bytes(good.pdf)
+    (catalogs / "Example U" / "broken.pdf").write_bytes(b"%PDF-1.7\n garbage")
+    code = main(["extract", str(catalogs), "--output", str(tmp_path / "out"), "--ocr", "text"])
+    assert code == 1
+    captured = capsys.readouterr()
+    assert "failed: Example U/broken.pdf: raw_catalog_pdfs:" in captured.err and "corrupt" in captured.err
+    courses = pd.read_parquet(tmp_path / "out" / "courses.parquet")
+    assert list(courses.columns[: len(CONTRACT_COLUMNS)]) == CONTRACT_COLUMNS
+    assert set(courses["course_code"]) == {c.course_code for c in good.truth}
+    assert set(courses["institution"]) == {"Example U"}
+    pages = pd.read_parquet(tmp_path / "out" / "pages.parquet")
+    assert list(pages.columns) == ["document_id", "page", "method", "engine", "confidence", "needs_review"]
+    assert len(pages) == 3 and set(pages["method"]) == {"text-layer"}
+
+
+def test_extract_exit_codes_for_bad_arguments(tmp_path):
+    assert main(["extract", str(tmp_path / "missing.pdf"), "--output", str(tmp_path)]) == 2
+    completed = subprocess.run([sys.executable, "-m", "ocr_pipeline.cli", "extract", "x.pdf", "--output", str(tmp_path),
+                                "--ocr", "sometimes"], capture_output=True, text=True)
+    assert completed.returncode == 2 and "invalid choice" in completed.stderr
+
+
+def test_dg_check_defs_passes():
+    completed = subprocess.run([str(Path(sys.executable).parent / "dg"), "check", "defs"], cwd=ROOT,
+                               capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "All definitions loaded successfully" in completed.stdout + completed.stderr

@@ -1,0 +1,68 @@
+"""Opening and validating source PDFs, and partition keys for awkward object keys."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+from dagster._core.definitions.partitions.utils.base import raise_error_on_invalid_partition_key_substring
+
+from ocr_pipeline.pdf.document import DocumentError, open_pdf, summarise_pdf
+from ocr_pipeline.pdf.pages import PageLimits, page_geometry
+from ocr_pipeline.stages.ingest import institution_for, object_key_for, partition_key_for
+from ocr_pipeline_tests.pdf_samples import encrypted_pdf, zero_page_pdf
+from ocr_pipeline_tests.synthetic.generator import generate_catalog
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "empty-file"),
+        (b"PK\x03\x04 a zip file", "not-a-pdf"),
+        (generate_catalog("classic_runin", n_courses=3).pdf[:600], "corrupt"),
+        (encrypted_pdf(), "encrypted"),
+        (zero_page_pdf(), "no-pages"),
+    ],
+)
+def test_unusable_pdfs_raise_with_a_reason(data, reason):
+    with pytest.raises(DocumentError) as raised:
+        open_pdf(data)
+    assert raised.value.reason == reason
+    assert raised.value.message
+
+
+def test_page_limit_is_enforced():
+    with pytest.raises(DocumentError, match="above the limit of 2") as raised:
+        open_pdf(generate_catalog("one_per_page").pdf, max_pages=2)
+    assert raised.value.reason == "too-many-pages"
+
+
+def test_summary_of_a_born_digital_catalog():
+    summary = summarise_pdf(generate_catalog("header_fields").pdf)
+    assert summary.page_count == 3
+    assert summary.has_text_layer
+    assert len(summary.sha256) == 64
+
+
+def test_huge_pages_are_rendered_under_the_pixel_cap():
+    geometry = page_geometry(14400, 14400, PageLimits(dpi=144, max_pixels=40_000_000))
+    assert geometry.capped and geometry.width * geometry.height <= 40_000_000
+    assert not page_geometry(612, 792, PageLimits()).capped
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["Example University/catalog 2026.pdf", "a,b/[draft] catalog.pdf", "Universität Zürich/Kurse…2026.pdf",
+     "x/wait...what.pdf", "100%/cat%20log.pdf", "tab\tname.pdf"],
+)
+def test_partition_keys_survive_awkward_object_keys(key):
+    partition_key = partition_key_for(key)
+    raise_error_on_invalid_partition_key_substring([partition_key])
+    assert not {",", "[", "]"} & set(partition_key)
+    assert object_key_for(partition_key) == key
+    dg.DynamicPartitionsDefinition(name="probe").build_add_request([partition_key])
+
+
+def test_institution_comes_from_the_landing_path_unless_overridden():
+    assert institution_for("Example University/catalog.pdf") == "Example University"
+    assert institution_for("catalog.pdf") is None
+    assert institution_for("Example University/catalog.pdf", "Override U") == "Override U"
