@@ -46,3 +46,17 @@ def test_dg_check_defs_passes():
                                capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "All definitions loaded successfully" in completed.stdout + completed.stderr
+
+
+def test_demo_publishes_a_dataset_analysts_read_with_pandas_and_duckdb(tmp_path):
+    import duckdb
+
+    assert main(["demo", "--directory", str(tmp_path)]) == 0
+    courses = pd.read_parquet(tmp_path / "data" / "output" / "courses")
+    assert list(courses.columns[: len(CONTRACT_COLUMNS)]) == CONTRACT_COLUMNS
+    assert set(courses["institution"]) == {"Example University", "Sample State College"}
+    assert set(courses["extraction_method"]) == {"text-layer", "ocr:rapidocr"}
+    counts = dict(duckdb.sql(f"SELECT institution, count(*) FROM read_parquet('{tmp_path}/data/output/courses/**/*.parquet') "
+                             "GROUP BY institution").fetchall())
+    assert counts == courses.groupby("institution").size().to_dict()
+    assert (tmp_path / ".dagster_home" / "dagster.yaml").exists()
