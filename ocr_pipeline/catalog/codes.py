@@ -1,4 +1,8 @@
-"""Course codes as printed: ``CS 101``, ``ACCT-212``, ``GS-GS-5112``, ``SCI2039``, ``MATH 1A``, ``CS/MATH 210``."""
+"""Course codes as printed: ``CS 101``, ``ACCT-212``, ``GS-GS-5112``, ``SCI2039``, ``MATH 1A``, ``CS/MATH 210``.
+
+OCR sometimes drops the space after a code (``STAT 52Introduction``): a number followed by a
+capitalised word still ends the code, while ``52IN`` or ``52in`` is not a code.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ DEFAULT_CODE_PATTERN = (
     r"(?P<subject>[A-Z][A-Z&]{1,6}(?:[/-][A-Z][A-Z&]{1,6})*)"
     r"(?P<sep>\s?-\s?|\s|)"
     r"(?P<number>\d{1,4}[A-Z]{0,2})"
-    r"(?![\w/-]|\.\d)"
+    r"(?![a-z0-9_/-]|[A-Z](?![a-z])|\.\d)"
 )
 
 
@@ -19,6 +23,8 @@ class CodeMatch:
     subject: str
     number: str
     end: int
+    sep: str = " "
+    """What separates subject and number as printed: ``" "``, ``"-"`` or ``""``."""
 
 
 class CodeMatcher:
@@ -32,7 +38,8 @@ class CodeMatcher:
         match = self._start.match(text)
         if match is None:
             return None
-        return CodeMatch(normalise_code(match.group("code")), match.group("subject"), match.group("number"), match.end())
+        return CodeMatch(normalise_code(match.group("code")), match.group("subject"), match.group("number"), match.end(),
+                         _separator(match))
 
     def count_in(self, text: str) -> int:
         """How many codes appear anywhere in ``text`` (course-like text without entries)."""
@@ -42,3 +49,11 @@ class CodeMatcher:
 def normalise_code(code: str) -> str:
     """Whitespace-normalised code, as printed otherwise."""
     return " ".join(code.split())
+
+
+def _separator(match: re.Match[str]) -> str:
+    try:
+        sep = match.group("sep")
+    except IndexError:  # a profile's pattern without a ``sep`` group
+        return " "
+    return sep.strip() or (" " if sep else "")

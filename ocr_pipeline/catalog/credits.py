@@ -18,11 +18,11 @@ UNIT = (
 )
 
 _PATTERNS: tuple[re.Pattern[str], ...] = (
-    re.compile(rf"\b(?:credits?|credit\s+hours?|units?|ects(?:\s+credits?)?)\s*[:|]?\s*{RANGE}\b", re.I),
-    re.compile(rf"(?<![\w.]){RANGE}\s*{UNIT}(?![a-z])", re.I),
+    re.compile(rf"\b(?:credits?|credit\s+hours?|units?|ects(?:\s+credits?)?)\s*[:|]?\s*{RANGE}\b", re.IGNORECASE),
+    re.compile(rf"(?<![\w.]){RANGE}\s*{UNIT}(?![a-z])", re.IGNORECASE),
     re.compile(rf"\b\d{{2,3}}\s*\(\s*{RANGE}\s*\)"),
 )
-_VARIABLE = re.compile(r"\bvariable\s+(?:credits?|units?|hours?)|\b(?:credits?|units?)\s*[:]?\s*variable\b", re.I)
+_VARIABLE = re.compile(r"\bvariable\s+(?:credits?|units?|hours?)|\b(?:credits?|units?)\s*[:]?\s*variable\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,19 @@
 """Course entries from pages of lines in reading order: pure functions, no I/O.
 
-1. Running headers, footers and page numbers are dropped.
-2. Lines that begin with a course code are entry-start candidates; prose references
-   (``MATH 120 or permission``) and wrapped prerequisite lists are rejected, and the catalog's
-   dominant start style (bold code, code on its own line, run-in ``CODE. Title.``) is learnt
-   from the document so that odd candidates need stronger evidence.
-3. Each entry's lines are split into title, credits, labelled fields and description, using
-   bold runs from the text layer where there are any.
-4. Each entry gets a confidence from its evidence and the reasons when it falls short.
+1. Running headers, footers and page numbers are dropped (:func:`body_lines`).
+2. Lines are grouped into paragraphs by layout: a line that stops short of its column's right
+   edge, a larger vertical gap, a change of font size (or, for OCR lines, line height) or a
+   ``Label:`` line starts a new paragraph.
+3. A line that begins with a course code starts an entry when the layout says so (bold code,
+   larger font, code on its own line, a new paragraph, credits or table cells on the line);
+   references in prose or prerequisite lists (``... or`` / ``MATH 120 or permission``) do not.
+   The catalog's usual start style and code shape are learnt from the document, and starts that
+   differ from them need stronger evidence.
+4. An entry runs to the next start or to a heading at least as prominent as its own first line.
+   Its header (the bold run, else ``Title. Credits.``, ``Title (credits)``, table cells or the
+   Title Case run) gives the title and credits; labelled fields and headed sections give
+   prerequisites, credits and the description.
+5. Each entry gets a confidence from its evidence, with the reasons when it falls short.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from statistics import median
 
 from ocr_pipeline.catalog.codes import CodeMatch, CodeMatcher
@@ -25,31 +31,68 @@ from ocr_pipeline.catalog.profile import CatalogProfile
 from ocr_pipeline.models import CourseEntry, Line, PageResult
 
 EDGE_ZONE = 0.08
-PAGE_NUMBER = re.compile(r"^(?:page\s*)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$", re.I)
-MINOR_WORDS = {"a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or", "the", "to", "with", "&", "-", "–", "vs.", "via"}
-CONTINUATION_START = re.compile(r"^(?:and|or|nor|with|,|;|\)|\]|/|are|is|must|may|concurrent|or\b)", re.I)
-FIELD_LINE = re.compile(r"^(?P<label>[A-Z][A-Za-z()/' -]{1,28}?)\s*:\s*(?P<value>.*)$")
-TERMINAL = (".", "!", "?", ")")
+"""Share of the page height at the top and bottom where running headers and footers live."""
+PAGE_NUMBER = re.compile(r"^(?:page\s*)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$", re.IGNORECASE)
+MINOR_WORDS = frozenset({"a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or", "the",
+                         "to", "with", "&", "-", "–", "vs.", "via"})
+CONTINUATION_START = re.compile(r"^(?:and|or|nor|with|are|is|must|may|concurrent(?:ly)?|recommended)\b|^[,;)\]/]", re.IGNORECASE)
+OPEN_END = re.compile(r"(?:[:,;&(/]|\b(?:and|or|nor|with|see|see also|prerequisites?|corequisites?|including|"
+                      r"completed|following|than|of|in|the)\b)\s*$", re.IGNORECASE)
+FIELD = re.compile(r"^(?P<label>[A-Z][A-Za-z()/'&-]*(?: [A-Za-z()/'&-]+){0,3})\s*:\s*(?P<value>.*)$")
+SIZE_CHANGE = 1.1
+"""Font sizes differing by more than this factor are different paragraphs."""
+HEIGHT_CHANGE = 1.3
+"""The same for OCR line heights, which are noisier."""
+PARAGRAPH_GAP = 1.45
+"""A line pitch this many times the usual pitch is a paragraph break."""
+HEADER_REACH = 160
+"""Credits further into an unformatted header paragraph than this many characters are not its credits."""
 
 
 @dataclass(frozen=True)
 class _Item:
-    """A line with the page it is on."""
+    """A body line with its page, cleaned text and the right edge of its column on the page."""
 
     page: int
     line: Line
+    text: str
+    measure: float
+
+    @property
+    def height(self) -> float:
+        return self.line.box[3] - self.line.box[1]
+
+    @property
+    def scale(self) -> float:
+        """The line's type size: its font size, else (OCR) its box height."""
+        return self.line.size or self.height
 
 
 @dataclass(frozen=True)
 class _Start:
+    """An entry start: the line, its code, the evidence for it and its style."""
+
     index: int
     code: CodeMatch
-    style: tuple[bool, bool, bool]
     score: float
+    style: frozenset[str]
+    shape: tuple[str, int]
+
+
+@dataclass
+class _Fields:
+    title: str | None = None
+    credits: Credits | None = None
+    description: list[str] = field(default_factory=list)
+    prerequisites: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------
+# text helpers
 
 
 def clean_text(text: str) -> str:
-    """Ligatures expanded (NFKC) and whitespace normalised."""
+    """Ligatures expanded (NFKC) and whitespace, tabs included, normalised."""
     return " ".join(unicodedata.normalize("NFKC", text).split())
 
 
@@ -66,6 +109,54 @@ def join_lines(parts: Sequence[str]) -> str:
     return out
 
 
+def _cells(text: str) -> list[str]:
+    """Tab-separated cells of a line (wide gaps become tabs in reading order)."""
+    return [c for c in (clean_text(cell) for cell in text.split("\t")) if c]
+
+
+def _strip_punct(text: str) -> str:
+    return text.strip(" .,:;-–—|(\t")
+
+
+def _minor(word: str) -> bool:
+    """A word Title Case leaves lowercase (``of``, ``and``); capitalised ``A``/``The`` are not minor."""
+    return word in MINOR_WORDS
+
+
+def _title_case_prefix(words: Sequence[str]) -> int:
+    """How many leading words form a Title Case run (a title run into its description)."""
+    count = 0
+    for word in words:
+        bare = word.strip("()[],:;")
+        if bare and (bare[0].isupper() or bare[0].isdigit() or _minor(bare)):
+            count += 1
+        else:
+            break
+    if 0 < count < len(words) and words[count][:1].islower():
+        while count and _minor(words[count - 1]):
+            count -= 1
+        if count > 1:
+            count -= 1  # the last capitalised word starts the description's first sentence
+    while count and _minor(words[count - 1]):
+        count -= 1
+    return count
+
+
+def _is_title_like(text: str) -> bool:
+    """Title Case words without a sentence break, e.g. ``Introduction to Data Structures``."""
+    words = text.split()
+    return bool(words) and words[0][:1].isupper() and ". " not in text and _title_case_prefix(words) == len(words)
+
+
+def _label_in(text: str, labels: Sequence[str]) -> bool:
+    folded = text.casefold().rstrip(": ")
+    return any(folded == label.casefold() for label in labels)
+
+
+# ---------------------------------------------------------------------------------------------
+# lines and paragraphs
+
+
 def _edge_text(line: Line, height: float) -> bool:
     return line.box[1] < EDGE_ZONE * height or line.box[3] > (1 - EDGE_ZONE) * height
 
@@ -74,230 +165,361 @@ def _edge_signature(text: str) -> str:
     return re.sub(r"\d+", "#", clean_text(text).lower())
 
 
+def _measures(lines: Sequence[Line]) -> list[float]:
+    """Each line's column right edge: the furthest right edge among lines starting where it starts."""
+    return [
+        max(other.box[2] for other in lines if abs(other.box[0] - line.box[0]) <= 1.5 * (line.box[3] - line.box[1]))
+        for line in lines
+    ]
+
+
 def body_lines(pages: Sequence[PageResult]) -> list[_Item]:
     """All pages' lines in reading order, without running headers, footers and page numbers."""
     recurring: Counter[str] = Counter()
     for page in pages:
-        signatures = {_edge_signature(l.text) for l in page.text.lines if _edge_text(l, page.ref.height)}
-        recurring.update(signatures)
+        recurring.update({_edge_signature(l.text) for l in page.text.lines if _edge_text(l, page.ref.height)})
     threshold = max(2, 0.5 * len(pages))
     items = []
     for page in pages:
-        for line in page.text.lines:
-            text = clean_text(line.text)
-            if not text:
-                continue
-            if _edge_text(line, page.ref.height) and (
-                PAGE_NUMBER.match(text) or recurring[_edge_signature(text)] >= threshold
-            ):
-                continue
-            items.append(_Item(page.ref.page, line))
+        lines = [
+            line for line in page.text.lines
+            if (text := clean_text(line.text)) and not (
+                _edge_text(line, page.ref.height) and (PAGE_NUMBER.match(text) or recurring[_edge_signature(text)] >= threshold))
+        ]
+        items += [_Item(page.ref.page, line, clean_text(line.text), measure) for line, measure in zip(lines, _measures(lines))]
     return items
 
 
-def _rest_after(text: str, end: int) -> str:
-    return text[end:].lstrip(" .:-–—|\t")
+@dataclass(frozen=True)
+class _Layout:
+    """Document-wide typical values that paragraph breaks are judged against."""
+
+    pitch: float
+    body_scale: float
 
 
-def _title_case_prefix(words: Sequence[str]) -> int:
-    """How many leading words form a Title Case run (a title run into its description)."""
-    count = 0
-    for word in words:
-        bare = word.strip("()[],:;")
-        if bare and (bare[0].isupper() or bare[0].isdigit() or bare.lower() in MINOR_WORDS or bare in {"&"}):
-            count += 1
-        else:
-            break
-    if 0 < count < len(words) and words[count][:1].islower() and count > 1:
-        count -= 1  # the last capitalised word starts the description's first sentence
-    while count and words[count - 1].lower() in MINOR_WORDS:
-        count -= 1
-    return count
+def _layout(items: Sequence[_Item]) -> _Layout:
+    pitches = [
+        b.line.box[1] - a.line.box[1] for a, b in zip(items, items[1:])
+        if a.page == b.page and 0 < b.line.box[1] - a.line.box[1] < 3 * a.height
+    ]
+    scales = [item.scale for item in items]
+    return _Layout(median(pitches) if pitches else 0.0, median(scales) if scales else 0.0)
 
 
-def _looks_like_title(text: str) -> bool:
-    words = text.split()
-    return bool(words) and words[0][:1].isupper() and _title_case_prefix(words) >= min(2, len(words))
+def _same_scale(a: _Item, b: _Item) -> bool:
+    limit = SIZE_CHANGE if a.line.size and b.line.size else HEIGHT_CHANGE
+    return max(a.scale, b.scale) <= limit * min(a.scale, b.scale)
 
 
-def _candidate(items: Sequence[_Item], index: int, matcher: CodeMatcher, sizes: float) -> _Start | None:
-    line = items[index].line
-    text = clean_text(line.text)
-    code = matcher.at_start(text)
+def _ends_short(item: _Item, following: _Item) -> bool:
+    """Whether ``item`` stops before its column's edge with room for the next line's first word."""
+    first_word = following.text.split()[0]
+    char_width = (item.line.box[2] - item.line.box[0]) / max(len(item.text), 1)
+    slack = 1.5 if item.line.size else 3.0  # OCR boxes and widths are rougher than font metrics
+    return item.measure - item.line.box[2] > (len(first_word) + slack) * char_width
+
+
+def paragraph_break(items: Sequence[_Item], index: int, layout: _Layout) -> bool:
+    """Whether ``items[index]`` starts a new paragraph."""
+    if index == 0:
+        return True
+    previous, item = items[index - 1], items[index]
+    if FIELD.match(item.text) or not _same_scale(previous, item):
+        return True
+    if previous.line.bold and previous.line.bold_chars and item.line.bold_chars:
+        return False  # a bold run (a wrapped title) goes on
+    if _ends_short(previous, item):
+        return True
+    same_column = previous.page == item.page and item.line.box[1] > previous.line.box[1]
+    return same_column and layout.pitch > 0 and item.line.box[1] - previous.line.box[1] > PARAGRAPH_GAP * layout.pitch
+
+
+def _paragraphs(items: Sequence[_Item], begin: int, end: int, layout: _Layout) -> list[list[int]]:
+    """Indices of ``items[begin:end]`` grouped into paragraphs."""
+    groups: list[list[int]] = []
+    for index in range(begin, end):
+        if not groups or paragraph_break(items, index, layout):
+            groups.append([])
+        groups[-1].append(index)
+    return groups
+
+
+# ---------------------------------------------------------------------------------------------
+# entry starts
+
+
+def _code_is_bold(line: Line, code: CodeMatch) -> bool:
+    return line.bold_chars is not None and line.bold_chars >= len(code.code)
+
+
+def _candidate(items: Sequence[_Item], index: int, matcher: CodeMatcher, layout: _Layout) -> _Start | None:
+    """The evidence that ``items[index]`` starts an entry, or ``None`` when it cannot."""
+    item = items[index]
+    code = matcher.at_start(item.text)
     if code is None:
         return None
-    rest = _rest_after(text, code.end)
-    previous = clean_text(items[index - 1].line.text) if index else ""
-    if rest[:1].islower() or CONTINUATION_START.match(rest) or rest[:1] in ",;)":
+    rest = _strip_punct(item.text[code.end:])
+    previous = items[index - 1].text if index else ""
+    if rest[:1].islower() or CONTINUATION_START.match(item.text[code.end:].strip()) or OPEN_END.search(previous):
         return None
-    if previous.endswith((":", ",", " and", " or", "&", "(")) or re.search(r"\b(?:prerequisites?|see|and|or|with)$", previous, re.I):
-        return None
-    bold = line.bold_chars is not None and line.bold_chars >= len(code.code)
-    alone = rest == "" and not text.rstrip().endswith(".")
-    run_in = text[code.end : code.end + 2].startswith(".") and _looks_like_title(rest)
-    score = 0.0
-    if bold:
-        score += 2
-    if alone and index + 1 < len(items):
-        following = clean_text(items[index + 1].line.text)
-        if following[:1].isupper() and not matcher.at_start(following):
-            score += 2
-    if run_in:
-        score += 2
-    if find_credits(rest) or trailing_number(rest):
-        score += 1
-    if rest and _looks_like_title(rest):
-        score += 1
-    if line.size and line.size > 1.15 * sizes:
-        score += 1
+    following = items[index + 1] if index + 1 < len(items) else None
+    style = set()
+    if _code_is_bold(item.line, code):
+        style.add("bold")
+    if not rest and following is not None and not item.text.endswith(".") and following.text[:1].isupper() \
+            and matcher.at_start(following.text) is None:
+        style.add("alone")
+    if item.text[code.end:].lstrip().startswith((".", "-", "–", ":")) and _title_case_prefix(rest.split()) >= 1:
+        style.add("run-in")
+    if "\t" in item.line.text.strip():
+        style.add("cells")
+    if item.scale > (1.15 if item.line.size else 1.3) * layout.body_scale:
+        style.add("large")
+    if find_credits(rest) or trailing_number(rest) or any(trailing_number(c) for c in _cells(item.line.text)[1:]):
+        style.add("credits")
+    if paragraph_break(items, index, layout):
+        style.add("paragraph")
+    score = sum({"bold": 2, "alone": 2, "run-in": 1, "cells": 1, "large": 1, "credits": 1, "paragraph": 1}[s] for s in style)
+    if not rest and "alone" not in style:
+        score = 0  # a bare code that is not followed by its title is a list item or a reference
     if score < 1:
         return None
-    return _Start(index, code, (bold, alone, run_in), score)
+    shape = (code.sep, code.subject.count("-"))
+    return _Start(index, code, score, frozenset(style - {"credits", "paragraph"}), shape)
 
 
-def find_starts(items: Sequence[_Item], matcher: CodeMatcher) -> list[_Start]:
-    """Entry starts, keeping candidates that fit the catalog's dominant start style."""
-    sizes = [item.line.size for item in items if item.line.size]
-    typical = median(sizes) if sizes else 0.0
-    candidates = [c for i in range(len(items)) if (c := _candidate(items, i, matcher, typical))]
+def find_starts(items: Sequence[_Item], matcher: CodeMatcher, layout: _Layout) -> list[_Start]:
+    """Entry starts, keeping candidates that fit the catalog's usual start style and code shape."""
+    candidates = [c for i in range(len(items)) if (c := _candidate(items, i, matcher, layout))]
     if not candidates:
         return []
-    dominant, _ = Counter(c.style for c in candidates if c.score >= 2).most_common(1)[0] if any(c.score >= 2 for c in candidates) else (None, 0)
-    return [c for c in candidates if c.style == dominant or c.score >= 3 or (dominant is None and c.score >= 1)]
+    style = Counter(c.style for c in candidates).most_common(1)[0][0]
+    parts = Counter(c.shape[1] for c in candidates).most_common(1)[0][0]
+    return [c for c in candidates
+            if c.score - (c.style != style) - (c.shape[1] != parts) >= 2 or (c.style == style and c.shape[1] == parts)]
 
 
-@dataclass
-class _Fields:
-    title: str | None = None
-    credits: Credits | None = None
-    description: list[str] | None = None
-    prerequisites: list[str] | None = None
+def _usual_code(code: CodeMatch, separator: str) -> tuple[str, str | None]:
+    """The code with the catalog's usual separator when OCR lost or changed it, and the reason."""
+    if code.sep == separator or separator == "" or code.sep not in ("", " ", "-"):
+        return code.code, None
+    return f"{code.subject}{separator}{code.number}", f"code separator normalised from {code.code!r}"
 
 
-def _split_header(text: str, code: CodeMatch, line: Line) -> tuple[str | None, Credits | None, str]:
-    """Title, credits and leftover (description start) from the entry's first line."""
-    rest_start = len(text) - len(_rest_after(text, code.end))
-    rest = text[rest_start:]
-    if line.bold_chars is not None and code.end < line.bold_chars < len(text.rstrip()):
-        title = text[rest_start : line.bold_chars].strip(" .:-–|\t")
-        leftover = text[line.bold_chars :].strip(" .|\t")
-        credits = find_credits(leftover)
-        if credits and credits.start == 0:
-            leftover = leftover[credits.end :].strip(" .|\t")
-        return title or None, credits, leftover
-    cells = [c.strip() for c in rest.split("\t") if c.strip()]
-    if len(cells) > 1:
+# ---------------------------------------------------------------------------------------------
+# entry fields
+
+
+def _bold_run(items: Sequence[_Item], indices: Sequence[int]) -> int | None:
+    """Length of the leading bold run of the paragraph's joined text, or ``None`` without font info."""
+    lines = [items[i].line for i in indices]
+    if lines[0].bold_chars is None or not lines[0].bold_chars:
+        return None
+    texts: list[str] = []
+    for line in lines:
+        bold = min(line.bold_chars or 0, len(line.text.rstrip()))
+        texts.append(line.text[:bold])
+        if bold < len(line.text.rstrip()):
+            break
+    return len(join_lines(texts))
+
+
+def split_header(text: str, bold: int | None = None) -> tuple[str | None, Credits | None, str]:
+    """Title, credits and the rest (run-in description) of a header paragraph without its code.
+
+    ``bold`` is the length of the header's leading bold run, where the text layer says so.
+    """
+    cells = _cells(text)
+    if len(cells) > 1 and bold is None:
         credits = next((cr for c in cells[1:] if (cr := find_credits(c) or trailing_number(c))), None)
-        return cells[0].strip(" .-–|"), credits, ""
-    credits = find_credits(rest)
-    if credits is not None:
-        before, after = rest[: credits.start], rest[credits.end :]
-        if before.rstrip().endswith("("):
-            before, after = before.rstrip()[:-1], after.lstrip().removeprefix(")")
-        title = before.strip(" .-–|(")
-        return (title or None), credits, after.strip(" .|")
-    number = trailing_number(rest)
-    if number is not None and _title_case_prefix(rest[: number.start].split()) >= 1:
-        return rest[: number.start].strip(" .-–|"), number, ""
-    if ". " in rest:
-        title, leftover = rest.split(". ", 1)
-        return title.strip(), None, leftover.strip()
-    words = rest.split()
+        return _strip_punct(cells[0]) or None, credits, ""
+    text = clean_text(text)
+    if bold is not None and 0 < bold < len(text):
+        title, credits, leftover = split_header(text[:bold])
+        tail = text[bold:].strip()
+        if credits is None and (found := find_credits(tail)) is not None and found.start <= 2:
+            credits, tail = found, tail[found.end:]
+        return title, credits, " ".join(p for p in (leftover, tail.lstrip(" .)|")) if p)
+    credits = find_credits(text)
+    if credits is not None and credits.start <= HEADER_REACH:
+        before = _strip_punct(text[: credits.start])
+        if _is_title_like(before):
+            return before, credits, text[credits.end:].lstrip(" .)|")
+    number = trailing_number(text)
+    if number is not None and _is_title_like(_strip_punct(text[: number.start])):
+        return _strip_punct(text[: number.start]), number, ""
+    first, dot, after = text.partition(". ")
+    if dot and _is_title_like(first):
+        return first.strip(), None, after.strip()
+    words = text.split()
     keep = _title_case_prefix(words)
-    if keep == len(words) or keep == 0:
-        return (rest.strip(" .") or None), None, ""
+    if keep in (0, len(words)):
+        return (text.strip(" .") or None), None, ""
     return " ".join(words[:keep]), None, " ".join(words[keep:])
 
 
-def _label_of(text: str, labels: Sequence[str]) -> str | None:
-    lowered = text.casefold()
-    return next((label for label in labels if lowered == label.casefold()), None)
+def _header(items: Sequence[_Item], paragraphs: list[list[int]], start: _Start,
+            matcher: CodeMatcher) -> tuple[str | None, Credits | None, str, int]:
+    """Title, credits, run-in description and how many paragraphs the header used."""
+    if "alone" in start.style and len(paragraphs) > 1:
+        indices = paragraphs[1]
+        text = join_lines([items[i].line.text for i in indices])
+        if len(indices) == 1 and len(paragraphs) > 2 and not text.endswith("."):
+            return _strip_punct(text), None, "", 2  # a title line of its own
+        return (*split_header(text, _bold_run(items, indices)), 2)
+    indices = paragraphs[0]
+    first = items[indices[0]]
+    raw = unicodedata.normalize("NFKC", first.line.text).strip()
+    code = matcher.at_start(raw)
+    end = code.end if code is not None else 0
+    if "\t" in raw[end:].strip():
+        return (*split_header(raw[end:].strip(" .:-–—\t")), 1)
+    text = join_lines([raw] + [items[i].line.text for i in indices[1:]])
+    prefix = clean_text(raw[:end])
+    rest = text[len(prefix):].lstrip(" .:-–—|")
+    bold = _bold_run(items, indices) if _code_is_bold(first.line, start.code) else None
+    if bold is not None:
+        bold -= len(text) - len(rest)
+    return (*split_header(rest, bold if bold and bold > 0 else None), 1)
 
 
-def _entry_fields(items: Sequence[_Item], start: _Start, end: int, profile: CatalogProfile) -> _Fields:
-    first = items[start.index].line
-    text = clean_text(first.text)
-    fields = _Fields()
-    body = [clean_text(items[i].line.text) for i in range(start.index + 1, end)]
-    body_lines_ = [items[i].line for i in range(start.index + 1, end)]
-    description: list[str] = []
-    prerequisites: list[str] = []
-    if _rest_after(text, start.code.end) == "" and body:
-        nxt = body_lines_[0]
-        ntext = body.pop(0)
-        body_lines_.pop(0)
-        if nxt.bold_chars and nxt.bold_chars < len(ntext):
-            fields.title = ntext[: nxt.bold_chars].strip(" .:")
-            description.append(ntext[nxt.bold_chars :].strip())
-        else:
-            title, credits, leftover = _split_header(ntext, CodeMatch("", "", "", 0), nxt)
-            fields.title, fields.credits = title, credits
-            if leftover:
-                description.append(leftover)
-    else:
-        fields.title, fields.credits, leftover = _split_header(text, start.code, first)
-        if leftover:
-            description.append(leftover)
-    section: str = "description"
-    current: list[str] | None = description
-    for line, ltext in zip(body_lines_, body):
-        heading = ltext.rstrip(":")
-        if _label_of(heading, profile.description_labels):
-            section, current = "description", description
+def _is_heading(item: _Item, indices: Sequence[int]) -> bool:
+    """A one-line paragraph that reads like a heading (short, no sentence punctuation)."""
+    return len(indices) == 1 and len(item.text.split()) <= 8 and not item.text.endswith((".", ",", ";", ":")) \
+        and not FIELD.match(item.text)
+
+
+def _prominent(item: _Item, layout: _Layout) -> bool:
+    return item.line.bold or item.scale > 1.08 * layout.body_scale
+
+
+def _entry_end(items: Sequence[_Item], paragraphs: list[list[int]], start: _Start, layout: _Layout) -> int:
+    """How many paragraphs belong to the entry: it ends at a heading as prominent as its start."""
+    first = items[start.index]
+    for position, indices in enumerate(paragraphs[1:], 1):
+        item = items[indices[0]]
+        if "alone" in start.style and position == 1:
             continue
-        if _label_of(heading, profile.prerequisite_labels):
-            section, current = "prerequisites", prerequisites
+        if _is_heading(item, indices) and _prominent(item, layout) and item.scale >= 0.97 * first.scale \
+                and not find_credits(item.text):
+            return position
+    return len(paragraphs)
+
+
+def _section(text: str, profile: CatalogProfile) -> str:
+    if _label_in(text, profile.prerequisite_labels):
+        return "prerequisites"
+    if _label_in(text, profile.description_labels):
+        return "description"
+    if _label_in(text, profile.credit_labels):
+        return "credits"
+    return "other"
+
+
+def _read_fields(items: Sequence[_Item], paragraphs: Sequence[list[int]], fields: _Fields, profile: CatalogProfile,
+                 layout: _Layout) -> None:
+    """Fill ``fields`` from the paragraphs after the header."""
+    section = "description"
+    headed = False
+    for indices in paragraphs:
+        text = join_lines([items[i].line.text for i in indices])
+        item = items[indices[0]]
+        label = FIELD.match(text)
+        credits = find_credits(text)
+        if credits is not None and credits.start <= len(text.split()[0]) + 8 and fields.credits is None \
+                and len(text) < 40 and (label is None or _section(label.group("label"), profile) == "credits"):
+            fields.credits = credits
             continue
-        if len(heading.split()) <= 2 and heading[:1].isupper() and not heading.endswith(".") and (line.bold or not description):
-            if not find_credits(ltext):
-                section, current = "other", None
-                continue
-        field = FIELD_LINE.match(ltext)
-        label_credits = find_credits(ltext)
-        if label_credits is not None and label_credits.start == 0 and fields.credits is None and not description:
-            fields.credits = label_credits
-            section, current = "other", None
+        if "\t" in items[indices[0]].line.text.strip() and len(indices) == 1:
+            continue  # a table row (its credits were read above)
+        if label is not None:
+            kind = _section(label.group("label"), profile)
+            value = label.group("value")
+            if kind == "prerequisites":
+                fields.prerequisites.append(value)
+            elif kind == "description":
+                fields.description.append(value)
+            elif kind == "credits" and fields.credits is None:
+                fields.credits = find_credits(text) or trailing_number(value)
+            if headed:
+                section = "other"
             continue
-        if field:
-            label = field.group("label").strip()
-            if _label_of(label, profile.prerequisite_labels):
-                section, current = "prerequisites", prerequisites
-                current.append(field.group("value"))
-            elif _label_of(label, profile.credit_labels):
-                fields.credits = fields.credits or find_credits(ltext) or trailing_number(field.group("value"))
-                section, current = "other", None
-            elif _label_of(label, profile.description_labels):
-                section, current = "description", description
-                current.append(field.group("value"))
-            else:
-                section, current = "other", None
+        if _is_heading(item, indices) and (_prominent(item, layout) or _section(text, profile) != "other"):
+            section, headed = _section(text, profile), True
             continue
-        if fields.credits is None and (cells := ltext.split("\t")) and len(cells) > 1:
-            credit_cells = [find_credits(c) for c in cells]
-            if credit_cells[0] is not None and _label_of(cells[0].strip(), profile.credit_labels + ("ECTS credits",)):
-                fields.credits = trailing_number(cells[-1]) or credit_cells[0]
-                continue
-        if current is None:
-            if section == "other" and description == [] and not FIELD_LINE.match(ltext) and (ltext[:1].isupper()) and prerequisites and ltext.endswith((".",)):
-                current = description
-            elif section == "other" and ltext[:1].isupper() and not ltext.rstrip().endswith(":") and _ends_field(body_lines_, line):
-                section, current = "description", description
-            else:
-                continue
-        current.append(ltext)
-    joined = join_lines(description)
-    inline = profile.prerequisite_pattern.search(joined)
-    if inline and not prerequisites:
-        prerequisites = [joined[inline.end() :]]
-        joined = joined[: inline.start()]
-    fields.description = [joined] if joined.strip(" .") else None
-    fields.prerequisites = prerequisites or None
+        if section == "description":
+            fields.description.append(text)
+        elif section == "prerequisites":
+            fields.prerequisites.append(text)
+        elif section == "credits" and fields.credits is None:
+            fields.credits = find_credits(text) or trailing_number(text)
+
+
+def _entry_fields(items: Sequence[_Item], paragraphs: list[list[int]], start: _Start, matcher: CodeMatcher,
+                  profile: CatalogProfile, layout: _Layout) -> _Fields:
+    title, credits, leftover, used = _header(items, paragraphs, start, matcher)
+    fields = _Fields(title=title, credits=credits, description=[leftover] if leftover else [])
+    _read_fields(items, paragraphs[used:], fields, profile, layout)
+    description = join_lines(fields.description)
+    inline = profile.inline_prerequisite_pattern.search(description)
+    if inline is not None:
+        fields.prerequisites.insert(0, description[inline.end():])
+        description = description[: inline.start()]
+    fields.description = [description.strip()] if description.strip(" .") else []
     return fields
 
 
-def _ends_field(lines: Sequence[Line], line: Line) -> bool:
-    """A capitalised line after field lines starts a new paragraph (the description)."""
-    return True
+# ---------------------------------------------------------------------------------------------
+# confidence
+
+
+@dataclass(frozen=True)
+class _Catalog:
+    """What most entries of this catalog have, so that an entry without it stands out."""
+
+    credits: float
+    description: float
+    style: frozenset[str] | None
+    shape: tuple[str, int] | None
+
+
+def _score(start: _Start, fields: _Fields, confidences: Sequence[float], catalog: _Catalog) -> tuple[float, list[str]]:
+    """Parse confidence in [0, 1] from the entry's evidence, and the reasons it falls short."""
+    score = 0.55 + min(start.score, 4) * 0.05
+    reasons = []
+    if fields.title and 2 <= len(fields.title) <= 150:
+        score += 0.15
+    else:
+        reasons.append("no title found")
+    if fields.credits is not None or catalog.credits < 0.5:
+        score += 0.1
+    else:
+        reasons.append("no credits found (most entries in this catalog have them)")
+    if fields.description or catalog.description < 0.5:
+        score += 0.05
+    else:
+        reasons.append("no description found (most entries in this catalog have one)")
+    if catalog.style is not None and start.style != catalog.style:
+        score -= 0.1
+        reasons.append("entry start differs from this catalog's usual style")
+    if catalog.shape is not None and start.shape[1] != catalog.shape[1]:
+        score -= 0.1
+        reasons.append("course code shape differs from this catalog's usual shape")
+    mean = sum(confidences) / len(confidences) if confidences else 1.0
+    lowest = min(confidences, default=1.0)
+    score = max(0.0, min(1.0, score))
+    if mean < 1.0:
+        score *= 0.5 + 0.5 * mean
+    if mean < 0.9:
+        reasons.append(f"low OCR confidence ({mean:.2f})")
+    if lowest < 0.6:
+        score -= 0.1
+        reasons.append(f"a line was read with confidence {lowest:.2f}")
+    return round(max(0.0, score), 4), reasons
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 def parse_pages(pages: Sequence[PageResult], profile: CatalogProfile | None = None) -> list[CourseEntry]:
@@ -305,80 +527,46 @@ def parse_pages(pages: Sequence[PageResult], profile: CatalogProfile | None = No
     profile = profile or CatalogProfile()
     matcher = CodeMatcher(profile.code_pattern)
     items = body_lines(pages)
-    starts = find_starts(items, matcher)
+    layout = _layout(items)
+    starts = find_starts(items, matcher, layout)
     methods = {page.ref.page: page.method for page in pages}
     drafts = []
     for position, start in enumerate(starts):
         end = starts[position + 1].index if position + 1 < len(starts) else len(items)
-        end = _cut_at_heading(items, start.index + 1, end)
-        fields = _entry_fields(items, start, end, profile)
-        lines = [items[i].line for i in range(start.index, end) if items[i].page == items[start.index].page]
-        drafts.append((start, fields, lines, [items[i].line.confidence for i in range(start.index, end)]))
-    with_credits = sum(1 for _, f, _, _ in drafts if f.credits) / len(drafts) if drafts else 0
-    with_description = sum(1 for _, f, _, _ in drafts if f.description) / len(drafts) if drafts else 0
-    dominant = Counter(s.style for s, _, _, _ in drafts).most_common(1)[0][0] if drafts else None
+        paragraphs = _paragraphs(items, start.index, end, layout)
+        paragraphs = paragraphs[: _entry_end(items, paragraphs, start, layout)]
+        used = [i for group in paragraphs for i in group]
+        drafts.append((start, _entry_fields(items, paragraphs, start, matcher, profile, layout), used))
+    if not drafts:
+        return []
+    catalog = _Catalog(
+        credits=sum(f.credits is not None for _, f, _ in drafts) / len(drafts),
+        description=sum(bool(f.description) for _, f, _ in drafts) / len(drafts),
+        style=Counter(s.style for s, _, _ in drafts).most_common(1)[0][0],
+        shape=Counter(s.shape for s, _, _ in drafts).most_common(1)[0][0],
+    )
+    separator = Counter(s.code.sep for s, _, _ in drafts).most_common(1)[0][0]
     entries = []
-    for start, fields, lines, confidences in drafts:
+    for start, fields, used in drafts:
         item = items[start.index]
-        score, reasons = _score(start, fields, confidences, with_credits, with_description, dominant)
-        credits = fields.credits
-        prereq = join_lines(fields.prerequisites).strip() if fields.prerequisites else None
-        entries.append(
-            CourseEntry(
-                course_code=start.code.code,
-                subject=start.code.subject,
-                number=start.code.number,
-                title=fields.title or None,
-                credits_min=credits.low if credits else None,
-                credits_max=credits.high if credits else None,
-                description=fields.description[0] if fields.description else None,
-                prerequisites=prereq or None,
-                page=item.page,
-                box=(min(l.box[0] for l in lines), min(l.box[1] for l in lines), max(l.box[2] for l in lines), max(l.box[3] for l in lines)),
-                confidence=score,
-                reasons=tuple(reasons),
-                extraction_method=methods.get(item.page, "text-layer"),
-            )
-        )
+        score, reasons = _score(start, fields, [items[i].line.confidence for i in used], catalog)
+        code, renamed = _usual_code(start.code, separator)
+        reasons += [renamed] if renamed else []
+        boxes = [items[i].line.box for i in used if items[i].page == item.page]
+        prerequisites = join_lines(fields.prerequisites).strip() if fields.prerequisites else None
+        entries.append(CourseEntry(
+            course_code=code,
+            subject=start.code.subject,
+            number=start.code.number,
+            title=fields.title or None,
+            credits_min=fields.credits.low if fields.credits else None,
+            credits_max=fields.credits.high if fields.credits else None,
+            description=fields.description[0] if fields.description else None,
+            prerequisites=prerequisites or None,
+            page=item.page,
+            box=(min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)),
+            confidence=score,
+            reasons=tuple(reasons),
+            extraction_method=methods.get(item.page, "text-layer"),
+        ))
     return entries
-
-
-def _cut_at_heading(items: Sequence[_Item], begin: int, end: int) -> int:
-    """An entry ends early at a heading (a bold or larger line that is not part of it)."""
-    for index in range(begin + 1, end):
-        line = items[index].line
-        text = clean_text(line.text)
-        if line.bold and line.bold_chars is not None and not text.endswith(".") and re.search(r"\b(?:requirements?|electives?|courses|program|major|minor)\b", text, re.I):
-            return index
-    return end
-
-
-def _score(start: _Start, fields: _Fields, confidences: Sequence[float], with_credits: float,
-           with_description: float, dominant: tuple[bool, bool, bool] | None) -> tuple[float, list[str]]:
-    score = 0.55 + min(start.score, 4) * 0.05
-    reasons = []
-    if fields.title and 2 <= len(fields.title) <= 150:
-        score += 0.15
-    else:
-        reasons.append("no title found")
-    if fields.credits is not None:
-        score += 0.1
-    elif with_credits >= 0.5:
-        reasons.append("no credits found (most entries in this catalog have them)")
-    else:
-        score += 0.05
-    if fields.description or with_description < 0.5:
-        score += 0.05
-    else:
-        reasons.append("no description found (most entries in this catalog have one)")
-    if dominant is not None and start.style != dominant:
-        score -= 0.1
-        reasons.append("entry start differs from this catalog's usual style")
-    ocr = min(confidences) if confidences else 1.0
-    mean = sum(confidences) / len(confidences) if confidences else 1.0
-    if mean < 0.9:
-        reasons.append(f"low OCR confidence ({mean:.2f})")
-    score = max(0.0, min(1.0, score)) * (0.5 + 0.5 * mean) if mean < 1 else max(0.0, min(1.0, score))
-    if ocr < 0.6:
-        reasons.append(f"a line was read with confidence {ocr:.2f}")
-    return round(score, 4), reasons

@@ -6,7 +6,8 @@ A profile is a small YAML file a user can add without touching code, e.g.
     institution: Example University
     code_pattern: '(?P<subject>[A-Z]{3,4})(?P<sep>-)(?P<number>\\d{3})'
     prerequisite_labels: [Prerequisites, Pre-requisites, Requires]
-    ignore_labels: [Terms Offered, Director]
+    credit_labels: [Credits, Semester Hours]
+    min_confidence: 0.8
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 import yaml
 
 from ocr_pipeline.catalog.codes import DEFAULT_CODE_PATTERN
+
 
 @dataclass(frozen=True)
 class CatalogProfile:
@@ -35,7 +37,13 @@ class CatalogProfile:
     @property
     def prerequisite_pattern(self) -> re.Pattern[str]:
         labels = "|".join(re.escape(label) for label in sorted(self.prerequisite_labels, key=len, reverse=True))
-        return re.compile(rf"\b(?:{labels})\s*:?\s*", re.I)
+        return re.compile(rf"\b(?:{labels})\s*:?\s*", re.IGNORECASE)
+
+    @property
+    def inline_prerequisite_pattern(self) -> re.Pattern[str]:
+        """A prerequisite label with its colon inside running text (``... years. Prerequisite: X``)."""
+        labels = "|".join(re.escape(label) for label in sorted(self.prerequisite_labels, key=len, reverse=True))
+        return re.compile(rf"\b(?:{labels})\s*:\s*", re.IGNORECASE)
 
 def load_profile(path: Path) -> CatalogProfile:
     """Read one YAML profile; unknown keys are an error so typos do not pass silently."""

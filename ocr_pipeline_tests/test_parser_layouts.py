@@ -1,0 +1,39 @@
+"""Every synthetic layout, born-digital, through render -> read (text layer) -> parse."""
+
+from __future__ import annotations
+
+import tempfile
+
+import pytest
+
+from ocr_pipeline.catalog.parser import parse_pages
+from ocr_pipeline.catalog.profile import CatalogProfile
+from ocr_pipeline.stages.read import load_page_results, read_document
+from ocr_pipeline.stages.render import RenderSettings, render_document
+from ocr_pipeline.storage.objects import LocalObjectStore
+from ocr_pipeline_tests.synthetic.generator import LAYOUTS, generate_catalog
+
+
+def _norm(text: str | None) -> str:
+    return " ".join((text or "").casefold().split())
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_layout_is_parsed_exactly(layout: str) -> None:
+    catalog = generate_catalog(layout, seed=0)
+    with tempfile.TemporaryDirectory() as directory:
+        store = LocalObjectStore(directory)
+        render_document(catalog.pdf, layout, RenderSettings(policy="auto"), store)
+        read_document(layout, store, None)
+        entries = parse_pages(load_page_results(layout, store), CatalogProfile())
+    by_code = {entry.course_code: entry for entry in entries}
+    assert len(entries) == len(by_code) == len(catalog.truth)
+    assert set(by_code) == {course.course_code for course in catalog.truth}
+    for course in catalog.truth:
+        entry = by_code[course.course_code]
+        assert _norm(entry.title) == _norm(course.title), course.course_code
+        assert (entry.credits_min, entry.credits_max) == (course.credits_min, course.credits_max), course.course_code
+        assert _norm(entry.description) == _norm(course.description), course.course_code
+        assert _norm(entry.prerequisites) == _norm(course.prerequisites), course.course_code
+        assert entry.page == course.page
+        assert entry.confidence >= CatalogProfile().min_confidence, (course.course_code, entry.reasons)
