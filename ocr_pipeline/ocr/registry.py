@@ -13,6 +13,8 @@ ENGINES: dict[str, str] = {
     "deepseek-ocr-2": "ocr_pipeline.ocr.deepseek2:DeepseekOcr2Engine",
     "deepseek-ocr": "ocr_pipeline.ocr.deepseek:DeepseekOcrEngine",
     "openai-compatible": "ocr_pipeline.ocr.openai_compatible:OpenAICompatibleEngine",
+    "http": "ocr_pipeline.ocr.http_engine:HttpEngine",
+    "sagemaker": "ocr_pipeline.ocr.sagemaker:SageMakerEngine",
 }
 """Engine name -> ``module:Class``. Each class takes keyword options only."""
 

@@ -72,8 +72,11 @@ class Batcher:
         return job.future
 
     def close(self, timeout: float = 5.0) -> None:
-        """Let queued jobs finish, then stop the worker."""
-        self._queue.put(None)
+        """Let queued jobs finish, then stop the worker (left to die with the process if it is stuck)."""
+        try:
+            self._queue.put(None, timeout=timeout)
+        except queue.Full:
+            return
         self._thread.join(timeout)
 
     def _full(self) -> ServiceError:

@@ -33,7 +33,8 @@ class ServiceConfig:
 
     ``max_batch_pages`` is how many pages from concurrent requests are merged into one engine
     call (``None``: the engine's own ``batch_size``, 1 for engines without one); one request's
-    pages always go in a single call.
+    pages always go in a single call. ``max_pixels`` refuses larger images (413); PDF pages
+    over it are rendered at a lower DPI instead, as in the pipeline.
     """
 
     max_body_bytes: int = 64 * MB

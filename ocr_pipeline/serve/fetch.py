@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.client
 import socket
+import ssl
 import time
 from collections.abc import Callable
 from typing import Any
@@ -25,40 +26,43 @@ CHUNK = 64 * 1024
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-class _Pinned:
-    """Connect to pre-checked addresses instead of resolving ``host`` again."""
-
-    addresses: list[str]
-    host: str
-    port: int
-    timeout: float
-
-    def _open_socket(self) -> socket.socket:
-        error: OSError | None = None
-        for address in self.addresses:
-            try:
-                return socket.create_connection((address, self.port), self.timeout)
-            except OSError as exc:
-                error = exc
-        raise error or OSError("no address to connect to")
+def connect_first(addresses: list[str], port: int, timeout: float | None) -> socket.socket:
+    """A TCP connection to the first of the pre-checked ``addresses`` that answers."""
+    error: OSError | None = None
+    for address in addresses:
+        try:
+            return socket.create_connection((address, port), timeout)
+        except OSError as exc:
+            error = exc
+    raise error or OSError("no address to connect to")
 
 
-class PinnedHTTPConnection(_Pinned, http.client.HTTPConnection):
+class PinnedHTTPConnection(http.client.HTTPConnection):
+    """HTTP to checked addresses; ``host`` is only used for the Host header."""
+
     def __init__(self, host: str, port: int, addresses: list[str], timeout: float) -> None:
         super().__init__(host, port, timeout=timeout)
         self.addresses = addresses
 
     def connect(self) -> None:
-        self.sock = self._open_socket()
+        self.sock = connect_first(self.addresses, self.port, self.timeout)
 
 
-class PinnedHTTPSConnection(_Pinned, http.client.HTTPSConnection):
+class PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to checked addresses; the certificate is verified for ``host``."""
+
     def __init__(self, host: str, port: int, addresses: list[str], timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout)
+        self.tls = ssl.create_default_context()
+        super().__init__(host, port, timeout=timeout, context=self.tls)
         self.addresses = addresses
 
     def connect(self) -> None:
-        self.sock = self._context.wrap_socket(self._open_socket(), server_hostname=self.host)
+        self.sock = self.tls.wrap_socket(connect_first(self.addresses, self.port, self.timeout),
+                                         server_hostname=self.host)
+
+
+def too_large(limit: int) -> ServiceError:
+    return ServiceError(413, "download-too-large", f"the download is over {limit} bytes")
 
 
 def read_capped(read: Callable[[int], bytes], deadline: float, max_bytes: int) -> bytes:
@@ -67,7 +71,7 @@ def read_capped(read: Callable[[int], bytes], deadline: float, max_bytes: int) -
     while chunk := read(CHUNK):
         size += len(chunk)
         if size > max_bytes:
-            raise ServiceError(413, "download-too-large", f"the download is over {max_bytes} bytes")
+            raise too_large(max_bytes)
         if time.monotonic() > deadline:
             raise ServiceError(400, "download-timeout", "the download took too long")
         chunks.append(chunk)
@@ -125,7 +129,7 @@ class Fetcher:
                 raise ServiceError(400, "url-fetch-failed", f"GET {url} answered HTTP {response.status}")
             length = response.getheader("Content-Length")
             if length and length.isdigit() and int(length) > self.policy.max_bytes:
-                raise ServiceError(413, "download-too-large", f"the download is over {self.policy.max_bytes} bytes")
+                raise too_large(self.policy.max_bytes)
             return read_capped(response.read1, deadline, self.policy.max_bytes)
         except TimeoutError as error:
             raise ServiceError(400, "download-timeout", f"GET {url} timed out") from error
@@ -144,7 +148,7 @@ class Fetcher:
         try:
             obj = self._s3_client().get_object(Bucket=bucket, Key=key)
             if obj["ContentLength"] > self.policy.max_bytes:
-                raise ServiceError(413, "download-too-large", f"the object is over {self.policy.max_bytes} bytes")
+                raise too_large(self.policy.max_bytes)
             with obj["Body"] as body:
                 return read_capped(body.read, deadline, self.policy.max_bytes)
         except ClientError as error:

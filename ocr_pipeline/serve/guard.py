@@ -18,7 +18,7 @@ from ocr_pipeline.serve.errors import ServiceError
 Resolver = Callable[[str, int], list[str]]
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
-REFUSED = ("is_private", "is_link_local", "is_multicast", "is_reserved", "is_unspecified")
+REFUSED = ("is_link_local", "is_multicast", "is_unspecified", "is_reserved", "is_private")  # most specific first
 
 
 def resolve(host: str, port: int) -> list[str]:

@@ -23,7 +23,7 @@ from ocr_pipeline.serve.errors import ServiceError
 from ocr_pipeline.serve.fetch import Fetcher
 
 SOURCES = ("image_url", "image_base64", "pdf_url", "pdf_base64")
-_DATA_URL = re.compile(r"^data:[\w.+-]+/[\w.+-]+;base64,", re.I)
+_DATA_URL = re.compile(r"^data:[\w.+-]+/[\w.+-]+;base64,", re.IGNORECASE)
 _RANGE = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
 
 
