@@ -4,8 +4,6 @@ Tagged for production: the ECS executor sends this step to a GPU task (``ecs/*``
 the ``gpu`` concurrency pool bounds how many run at once across all runs.
 """
 
-import json
-
 import dagster as dg
 
 from ocr_pipeline.defs.documents import document_info
@@ -13,21 +11,14 @@ from ocr_pipeline.defs.documents import document_info
 from ocr_pipeline.defs.partitions import catalog_documents
 from ocr_pipeline.defs.progress import log_progress
 from ocr_pipeline.defs.resources import OcrEngineResource, StorageResource
+from ocr_pipeline.deploy.ecs import gpu_step_tags
 from ocr_pipeline.models import PageStatus
 from ocr_pipeline.stages.read import load_page_results, read_document
 from ocr_pipeline.stages.work_keys import pages_key, read_jsonl
 
 GPU_POOL = "gpu"
-GPU_STEP_TAGS = {
-    "ecs/cpu": "4096",
-    "ecs/memory": "16384",
-    "ecs/container_overrides": json.dumps({"resourceRequirements": [{"type": "GPU", "value": "1"}]}),
-    "ecs/run_task_kwargs": json.dumps({
-        "taskDefinition": "ocr-pipeline-gpu",
-        "capacityProviderStrategy": [{"capacityProvider": "ocr-pipeline-g4dn", "weight": 1}],
-    }),
-}
-"""Read by dagster-aws's ``ecs_executor``; ignored by the local executors."""
+GPU_STEP_TAGS = gpu_step_tags()
+"""Read by dagster-aws's ``ecs_executor`` (GPU task definition, capacity provider, GPU request)."""
 
 class OcrConfig(dg.Config):
     min_page_confidence: float = 0.8

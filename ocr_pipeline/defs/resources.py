@@ -136,16 +136,16 @@ def default_resources() -> dict[str, Any]:
 
 def default_executor() -> dg.ExecutorDefinition:
     """``OCR_PIPELINE_EXECUTOR``: ``in_process`` (default: one process per run, no start-up per step),
-    ``multiprocess``, or ``ecs`` (each step its own ECS task; GPU steps per their tags)."""
+    ``multiprocess``, or ``ecs`` (each step its own ECS task; see ``ocr_pipeline.deploy.ecs``)."""
     name = os.environ.get("OCR_PIPELINE_EXECUTOR", "in_process")
     if name == "in_process":
         return dg.in_process_executor
     if name == "multiprocess":
         return dg.multiprocess_executor
     if name == "ecs":
-        from dagster_aws.ecs import ecs_executor
+        from ocr_pipeline.deploy.ecs import ecs_step_executor
 
-        return ecs_executor
+        return ecs_step_executor()
     raise ValueError(f"OCR_PIPELINE_EXECUTOR={name!r}: use in_process, multiprocess or ecs")
 
 

@@ -1,0 +1,1 @@
+"""Production deployment settings (ECS) that the code location reads from the environment."""
