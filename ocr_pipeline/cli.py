@@ -1,4 +1,4 @@
-"""``ocr-pipeline``: demo | extract | serve."""
+"""``ocr-pipeline``: demo | extract | serve | review serve."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import dagster as dg
 import pandas as pd
 
 from ocr_pipeline.defs.resources import DynamoResource, OcrEngineResource, StorageResource
+from ocr_pipeline.defs.review import ReviewStoreResource
 from ocr_pipeline.local_runs import failure_message, materialize_document, run_config
 from ocr_pipeline.ocr.registry import DEFAULT_CPU_ENGINE, ENGINES
 from ocr_pipeline.stages.ingest import partition_key_for
@@ -73,7 +74,8 @@ def demo(args: argparse.Namespace) -> int:
     home = root / ".dagster_home"
     storage = StorageResource(landing_uri=str(root / "data/landing"), work_uri=str(root / "data/work"),
                               output_uri=str(root / "data/output"))
-    resources = {"storage": storage, "dynamodb": DynamoResource(), "ocr_engine": OcrEngineResource()}
+    resources = {"storage": storage, "dynamodb": DynamoResource(), "ocr_engine": OcrEngineResource(),
+                 "review_store": ReviewStoreResource(uri=f"sqlite:///{root / 'data' / 'review.db'}")}
     started = time.perf_counter()
     with _instance(home) as instance:
         outcomes = _run_documents(instance, [partition_key_for(k) for k in samples], resources,
@@ -124,7 +126,8 @@ def extract(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="ocr-pipeline-") as tmp:
         storage = StorageResource(landing_uri=str(landing_root), work_uri=f"{tmp}/work", output_uri=f"{tmp}/output")
         resources = {"storage": storage, "dynamodb": DynamoResource(),
-                     "ocr_engine": OcrEngineResource(engine=args.engine)}
+                     "ocr_engine": OcrEngineResource(engine=args.engine),
+                     "review_store": ReviewStoreResource(uri=f"sqlite:///{tmp}/review.db")}
         config = run_config(dpi=args.dpi, ocr_policy=args.ocr, institution=args.institution,
                             log_level="INFO" if args.verbose else "WARNING")
         with _instance(Path(tmp) / "dagster_home") as instance:
@@ -158,6 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser = commands.add_parser("serve", help="serve an OCR engine under the SageMaker hosting contract",
                                        add_help=False)
     serve_parser.set_defaults(handler=None)
+    review_parser = commands.add_parser("review", help="`review serve`: the reviewers' web app", add_help=False)
+    review_parser.set_defaults(handler=None)
     return parser
 
 
@@ -167,6 +172,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ocr_pipeline.serve.cli import main as serve_main
 
         return serve_main(argv[1:])
+    if argv[:2] == ["review", "serve"]:
+        from ocr_pipeline.review.cli import main as review_main
+
+        return review_main(argv[2:])
     args = build_parser().parse_args(argv)
     if args.command == "extract" and args.dpi <= 0:
         print("ocr-pipeline extract: --dpi must be positive", file=sys.stderr)

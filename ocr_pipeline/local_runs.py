@@ -12,8 +12,9 @@ from ocr_pipeline.defs.ingest import raw_catalog_pdfs
 from ocr_pipeline.defs.ocr import ocr_pages
 from ocr_pipeline.defs.pages import rendered_pages
 from ocr_pipeline.defs.partitions import catalog_documents
+from ocr_pipeline.defs.review import review_tasks
 
-CATALOG_GRAPH = [raw_catalog_pdfs, rendered_pages, ocr_pages, course_catalog_tables, validated_courses]
+CATALOG_GRAPH = [raw_catalog_pdfs, rendered_pages, ocr_pages, course_catalog_tables, validated_courses, review_tasks]
 
 
 def run_config(*, dpi: int | None = None, ocr_policy: str | None = None, institution: str | None = None,

@@ -13,6 +13,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from ocr_pipeline.defs.resources import DynamoResource, OcrEngineResource, StorageResource
+from ocr_pipeline.defs.review import ReviewStoreResource
 
 
 def free_port() -> int:
@@ -64,9 +65,12 @@ class Cloud:
     def dynamodb(self) -> DynamoResource:
         return DynamoResource(enabled=True, table_name=self.table, endpoint_url=self.endpoint, create_table=True)
 
+    def review_store(self) -> ReviewStoreResource:
+        return ReviewStoreResource(uri=f"dynamodb://{self.table}-review?create=1", endpoint_url=self.endpoint)
+
     def resources(self, engine: str = "rapidocr", **storage_overrides) -> dict:
         return {"storage": self.storage(**storage_overrides), "dynamodb": self.dynamodb(),
-                "ocr_engine": OcrEngineResource(engine=engine)}
+                "ocr_engine": OcrEngineResource(engine=engine), "review_store": self.review_store()}
 
     def dynamo_items(self, document_id: str) -> list[dict]:
         table = boto3.resource("dynamodb", endpoint_url=self.endpoint, region_name="us-east-1").Table(self.table)

@@ -48,8 +48,10 @@ def validate_entries(entries: Sequence[CourseEntry], info: DocumentInfo, pages: 
     occurrences: dict[str, int] = {}
     rows = []
     for entry in entries:
-        reasons = list(entry.reasons)
-        reasons += validation_problems(entry, rules)
+        problems = validation_problems(entry, rules)
+        if entry.confidence < rules.min_confidence:
+            problems.append(f"parse confidence {entry.confidence:.2f} below {rules.min_confidence:.2f}")
+        reasons = [*entry.reasons, *problems]
         if entry.course_code in first_seen:
             reasons.append(f"duplicate course code (first on page {first_seen[entry.course_code]})")
         first_seen.setdefault(entry.course_code, entry.page)
@@ -57,8 +59,7 @@ def validate_entries(entries: Sequence[CourseEntry], info: DocumentInfo, pages: 
         page_text = page_status.get(entry.page)
         if page_text is not None and page_text.status is not PageStatus.OK:
             reasons.append(f"page {entry.page} {page_text.status.value}: {'; '.join(page_text.reasons)}")
-        needs_review = entry.confidence < rules.min_confidence or bool(validation_problems(entry, rules)) or occurrence > 1 or (
-            page_text is not None and page_text.status is not PageStatus.OK)
+        needs_review = bool(problems) or occurrence > 1 or (page_text is not None and page_text.status is not PageStatus.OK)
         rows.append({
             "document_id": info.document_id,
             "source_uri": info.source_uri,

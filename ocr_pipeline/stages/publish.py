@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 from ocr_pipeline.catalog.validate import ValidationRules, validate_entries
 from ocr_pipeline.models import DocumentInfo, PageResult, PageStatus
+from ocr_pipeline.review.corrections import apply_corrections, load_corrections
 from ocr_pipeline.stages.parse import load_entries, preview_markdown
 from ocr_pipeline.stages.read import load_page_results
 from ocr_pipeline.stages.work_keys import published_key, read_json, write_json
@@ -33,7 +35,9 @@ class PublishSummary:
                 "dynamodb": self.dynamodb or "disabled", "seconds": self.seconds}
 
 
-def page_rows(info: DocumentInfo, pages: list[PageResult], flagged_by_entries: set[int]) -> list[dict[str, Any]]:
+def page_rows(info: DocumentInfo, pages: list[PageResult], flagged_by_entries: set[int],
+              corrected: Collection[int] = frozenset()) -> list[dict[str, Any]]:
+    """One row per page; a page a reviewer corrected no longer needs review."""
     return [
         {
             "document_id": info.document_id,
@@ -41,7 +45,8 @@ def page_rows(info: DocumentInfo, pages: list[PageResult], flagged_by_entries: s
             "method": result.method,
             "engine": result.text.engine,
             "confidence": result.text.confidence,
-            "needs_review": result.status is not PageStatus.OK or result.ref.page in flagged_by_entries,
+            "needs_review": result.ref.page not in corrected and (
+                result.status is not PageStatus.OK or result.ref.page in flagged_by_entries),
             "status": result.status.value,
             "reasons": list(result.text.reasons),
         }
@@ -51,12 +56,15 @@ def page_rows(info: DocumentInfo, pages: list[PageResult], flagged_by_entries: s
 
 def publish_document(info: DocumentInfo, work: ObjectStore, output: ObjectStore, rules: ValidationRules,
                      sink: DynamoCourseSink | None) -> PublishSummary:
-    """Validate the parsed entries and publish them; replaces what this partition published before."""
+    """Validate the parsed entries, apply reviewers' corrections and publish the rows; replaces what
+    this partition published before."""
     started = time.perf_counter()
     pages = load_page_results(info.document_id, work)
-    rows = validate_entries(load_entries(info.document_id, work), info, pages, rules)
+    corrections = load_corrections(work, info.document_id)
+    rows = apply_corrections(validate_entries(load_entries(info.document_id, work), info, pages, rules), corrections,
+                             info, {page.ref.page: page.method for page in pages})
     flagged = {row["page"] for row in rows if row["needs_review"]}
-    pages_table = page_rows(info, pages, flagged)
+    pages_table = page_rows(info, pages, flagged, {correction.page for correction in corrections})
     courses_key = hive_key("courses", info.institution, info.document_id, "courses.parquet")
     pages_key = hive_key("pages", info.institution, info.document_id, "pages.parquet")
     output.put(courses_key, table_bytes(rows, COURSES_SCHEMA))

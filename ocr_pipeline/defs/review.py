@@ -1,0 +1,107 @@
+"""Human review: ``review_tasks`` (a task per flagged page), and the sensor that applies accepted answers.
+
+``review_tasks`` runs after ``validated_courses``; ``review_answers_sensor`` writes each accepted
+answer as a correction to the work store and requests an ``apply_review_corrections`` run
+(``validated_courses`` only) for the document, once per task version.
+"""
+
+import os
+
+import dagster as dg
+
+from ocr_pipeline.catalog.codes import CodeMatcher
+from ocr_pipeline.defs.documents import document_info, source_bytes
+from ocr_pipeline.defs.partitions import catalog_documents
+from ocr_pipeline.defs.resources import StorageResource
+from ocr_pipeline.review.corrections import Correction, save_correction
+from ocr_pipeline.review.flags import FlagRules
+from ocr_pipeline.review.model import TaskStatus
+from ocr_pipeline.review.store import ReviewStore, open_review_store
+from ocr_pipeline.review.tasks import create_review_tasks
+
+DEFAULT_REVIEW_STORE_URI = "sqlite:///data/review.db"
+
+
+class ReviewStoreResource(dg.ConfigurableResource):
+    """Where review tasks live: ``sqlite:///path.db`` (embedded default) or ``dynamodb://table``."""
+
+    uri: str = DEFAULT_REVIEW_STORE_URI
+    endpoint_url: str | None = None
+    """For DynamoDB-compatible endpoints (moto, DynamoDB Local)."""
+    aws_region: str = "us-east-1"
+
+    def open(self) -> ReviewStore:
+        return open_review_store(self.uri, endpoint_url=self.endpoint_url, region=self.aws_region)
+
+
+class ReviewConfig(dg.Config):
+    min_ocr_confidence: float = 0.8
+    course_like_min_codes: int = 2
+    max_text_disagreement: float = 0.3
+    required_answers: int = 1
+    """Independent answers each task needs (production: 5, with 60% agreement per field)."""
+
+    def rules(self) -> FlagRules:
+        return FlagRules(self.min_ocr_confidence, self.course_like_min_codes, self.max_text_disagreement)
+
+
+@dg.asset(
+    deps=["validated_courses"],
+    partitions_def=catalog_documents,
+    group_name="review",
+    kinds={"python"},
+    description="A review task per flagged page (low OCR or parse confidence, validation failures, course-like "
+                "text without entries, text layer and OCR disagreeing), with the page image and the extracted entries.",
+)
+def review_tasks(context: dg.AssetExecutionContext, config: ReviewConfig, storage: StorageResource,
+                 review_store: ReviewStoreResource) -> dg.MaterializeResult:
+    info = document_info(storage, context.partition_key)
+    profile = storage.profile(info.institution)
+    summary = create_review_tasks(info, storage.work(), storage.output(), review_store.open(),
+                                  lambda: source_bytes(storage, info), CodeMatcher(profile.code_pattern).count_in,
+                                  config.rules(), config.required_answers)
+    return dg.MaterializeResult(metadata={
+        "flagged_pages": sorted(summary.flags),
+        "reasons": dg.MetadataValue.json({str(page): reasons for page, reasons in summary.flags.items()}),
+        "tasks": dg.MetadataValue.json(summary.outcomes),
+    })
+
+
+apply_review_corrections = dg.define_asset_job(
+    "apply_review_corrections",
+    selection=dg.AssetSelection.assets("validated_courses"),
+    description="Re-publishes one document's validated_courses with reviewers' corrections applied.",
+)
+
+
+@dg.sensor(
+    job=apply_review_corrections,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Turns accepted review answers into corrections and re-publishes the affected documents.",
+)
+def review_answers_sensor(context: dg.SensorEvaluationContext, storage: StorageResource,
+                          review_store: ReviewStoreResource) -> dg.SensorResult:
+    accepted = review_store.open().list([TaskStatus.ACCEPTED], updated_since=context.cursor)
+    work = storage.work()
+    for task in accepted:
+        save_correction(work, Correction.from_task(task))
+    context.log.info(f"{len(accepted)} accepted answers since {context.cursor or 'the start'}")
+    return dg.SensorResult(
+        run_requests=[dg.RunRequest(run_key=f"{task.task_id}@v{task.version}", partition_key=task.partition_key,
+                                    tags={"ocr_pipeline/review_task": task.task_id})
+                      for task in accepted],
+        cursor=accepted[-1].updated_at if accepted else context.cursor,
+    )
+
+
+@dg.definitions
+def review_definitions() -> dg.Definitions:
+    uri = os.environ.get("OCR_PIPELINE_REVIEW_STORE_URI")
+    endpoint = os.environ.get("OCR_PIPELINE_REVIEW_ENDPOINT_URL")
+    store = ReviewStoreResource(
+        uri=dg.EnvVar("OCR_PIPELINE_REVIEW_STORE_URI") if uri else DEFAULT_REVIEW_STORE_URI,
+        endpoint_url=dg.EnvVar("OCR_PIPELINE_REVIEW_ENDPOINT_URL") if endpoint else None,
+    )
+    return dg.Definitions(assets=[review_tasks], jobs=[apply_review_corrections], sensors=[review_answers_sensor],
+                          resources={"review_store": store})

@@ -1,0 +1,34 @@
+"""The review page in headless Chromium: log in, open a task from the queue, fix an entry, submit."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from ocr_pipeline.review.auth import TokenAuth
+from ocr_pipeline.review.images import read_image
+from ocr_pipeline.review.sqlite_store import SqliteReviewStore
+from ocr_pipeline.review.web import create_app
+from ocr_pipeline_tests.review_screenshots import CHROMIUM, TOKENS, chromium_page, demo_tasks, review_in_browser, serving
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists() or importlib.util.find_spec("playwright") is None,
+    reason="needs Debian's chromium (/usr/bin/chromium) and the playwright Python package",
+)
+
+
+def test_a_reviewer_edits_a_title_in_the_browser_and_it_is_stored(tmp_path):
+    store = SqliteReviewStore(tmp_path / "review.db")
+    tasks = demo_tasks(tmp_path)
+    for task in tasks:
+        store.add(task)
+    with serving(create_app(store, TokenAuth(TOKENS), read_image=read_image)) as url, chromium_page() as page:
+        review_in_browser(page, url)
+        page.goto(f"{url}/tasks/{tasks[0].task_id}")
+        page.wait_for_selector("#entries tbody tr")
+        assert page.locator("input[name=title]").nth(1).input_value().startswith("<img src=x")
+        assert page.locator("img[src=x]").count() == 0
+    result = store.get(tasks[1].task_id).result
+    assert store.get(tasks[1].task_id).status.value == "accepted" and result.reviewer == "alice"
+    assert {e["course_code"]: (e["title"], e["credits_max"]) for e in result.entries}["MATH 1A"] == ("Calculus I", 4.0)

@@ -1,0 +1,76 @@
+"""The review app over HTTP on loopback: tokens, escaping, version conflicts, tiers."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from ocr_pipeline.review.auth import TokenAuth
+from ocr_pipeline.review.images import read_image
+from ocr_pipeline.review.sqlite_store import SqliteReviewStore
+from ocr_pipeline.review.web import create_app
+from ocr_pipeline_tests.review_screenshots import HOSTILE, TIER2_TOKEN, TOKEN, TOKENS, demo_tasks, serving
+
+
+@pytest.fixture
+def site(tmp_path):
+    store = SqliteReviewStore(tmp_path / "review.db")
+    tasks = demo_tasks(tmp_path)
+    for task in tasks:
+        store.add(task)
+    with serving(create_app(store, TokenAuth(TOKENS), read_image=read_image)) as url:
+        yield url, store, tasks
+
+
+def client(url: str, token: str | None = TOKEN) -> httpx.Client:
+    return httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"} if token else {})
+
+
+def test_nothing_is_readable_or_writable_without_a_token(site):
+    url, store, tasks = site
+    anonymous, wrong = client(url, None), client(url, "not-a-real-token")
+    for http in (anonymous, wrong):
+        assert http.get("/api/tasks").status_code == 401
+        assert http.get(f"/api/tasks/{tasks[0].task_id}/image").status_code == 401
+        assert http.post(f"/api/tasks/{tasks[0].task_id}/answers", json={"version": 1}).status_code == 401
+        queue = http.get("/")
+        assert queue.status_code == 401 and "Log in" in queue.text and "catalog.pdf" not in queue.text
+    assert store.get(tasks[0].task_id).version == 1
+
+
+def test_login_form_sets_a_cookie_that_opens_the_queue(site):
+    url, _, _ = site
+    http = client(url, None)
+    assert http.post("/login", data={"token": "wrong-token"}).status_code == 401
+    http.post("/login", data={"token": TOKEN})
+    queue = http.get("/")
+    assert queue.status_code == 200 and "Example U/catalog.pdf" in queue.text
+    assert "default-src 'self'" in queue.headers["content-security-policy"]
+
+
+def test_text_from_ocr_is_escaped_in_the_pages(site):
+    url, _, tasks = site
+    http = client(url)
+    for path in ("/", f"/tasks/{tasks[0].task_id}"):
+        html = http.get(path).text
+        assert HOSTILE not in html and "&lt;img src=x onerror=&#34;window.pwned=1&#34;&gt;" in html
+    assert http.get(f"/api/tasks/{tasks[0].task_id}").json()["entries"][1]["title"] == HOSTILE
+    image = http.get(f"/api/tasks/{tasks[0].task_id}/image")
+    assert image.headers["content-type"] == "image/png" and image.content.startswith(b"\x89PNG")
+
+
+def test_a_stale_version_gets_a_conflict_and_escalated_tasks_need_tier_two(site):
+    url, store, tasks = site
+    task_id = tasks[1].task_id
+    entries = [{"course_code": "MATH 1A", "title": "Calculus", "credits_min": 4, "credits_max": 4}]
+    http = client(url)
+    assert http.post(f"/api/tasks/{task_id}/claim", json={"version": 1}).json()["status"] == "claimed"
+    stale = http.post(f"/api/tasks/{task_id}/answers", json={"version": 1, "entries": entries})
+    assert stale.status_code == 409
+    bad = http.post(f"/api/tasks/{task_id}/answers", json={"version": 2, "entries": [{"title": "no code"}]})
+    assert bad.status_code == 400
+    done = http.post(f"/api/tasks/{task_id}/answers", json={"version": 2, "entries": entries})
+    assert done.status_code == 200 and done.json()["status"] == "accepted"
+    assert store.get(task_id).result.entries[0]["credits_max"] == 4.0
+    assert client(url, TIER2_TOKEN).post(f"/api/tasks/{task_id}/answers",
+                                         json={"version": 3, "no_courses": True}).status_code == 400
