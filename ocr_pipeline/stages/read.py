@@ -13,7 +13,7 @@ from PIL import Image
 
 from ocr_pipeline.catalog.reading_order import reading_order
 from ocr_pipeline.models import Line, PageRef, PageResult, PageStatus, PageText
-from ocr_pipeline.ocr.base import OcrEngine, PageImage
+from ocr_pipeline.ocr.base import OcrEngine, PageImage, failed_page
 from ocr_pipeline.stages.render import Progress
 from ocr_pipeline.stages.work_keys import ocr_key, pages_key, read_jsonl, write_jsonl
 from ocr_pipeline.storage.objects import ObjectStore
@@ -53,15 +53,28 @@ def _text_layer_page(record: dict[str, Any]) -> PageText:
         return PageText("none", (), confidence=1.0, reasons=("blank page", *reasons))
     lines = tuple(reading_order([Line.from_dict(s) for s in record["segments"]]))
     problem = record["text_layer_problem"]
+    if problem and record.get("render_error"):
+        return PageText("none", lines, confidence=0.0, status=PageStatus.FAILED, reasons=(*reasons, problem))
     if problem:
         return PageText(TEXT_LAYER, lines, confidence=0.0, status=PageStatus.NEEDS_REVIEW,
                         reasons=(f"{problem}, and OCR is off for this run", *reasons))
     return PageText(TEXT_LAYER, lines, confidence=1.0, reasons=reasons)
 
 
+def _recognize(engine: OcrEngine, images: list[PageImage]) -> list[PageText]:
+    """The engine's results; a batch that raises is retried page by page, and a page that still
+    raises is failed on its own (the engine contract, enforced for engines that break it)."""
+    try:
+        return engine.recognize(images)
+    except Exception as error:  # noqa: BLE001 - one crashing page must not fail the document
+        if len(images) > 1:
+            return [result for image in images for result in _recognize(engine, [image])]
+        return [failed_page(engine.name, f"OCR engine {engine.name} crashed: {type(error).__name__}: {error}")]
+
+
 def _ocr_batch(batch: list[dict[str, Any]], document_id: str, engine: OcrEngine, store: ObjectStore) -> Iterator[PageResult]:
     images = [PageImage(_ref(document_id, r), Image.open(io.BytesIO(store.get(r["image_key"])))) for r in batch]
-    results = engine.recognize(images)
+    results = _recognize(engine, images)
     if len(results) != len(batch):
         raise RuntimeError(f"engine {engine.name} returned {len(results)} results for {len(batch)} pages")
     for record, image, result in zip(batch, images, results):

@@ -57,6 +57,7 @@ class RenderSummary:
     rendered_pages: int
     blank_pages: int
     capped_pages: int
+    render_failed_pages: int
     seconds: float
 
     def as_metadata(self) -> dict[str, Any]:
@@ -76,16 +77,22 @@ def _page_records(pdf: bytes, document_id: str, settings: RenderSettings, store:
             if page.geometry.capped:
                 counts["capped"] += 1
                 notes.append(f"page too large: rendered at {page.geometry.dpi} dpi to stay under {settings.max_pixels} pixels")
-            image_key = blank = None
+            image_key = blank = render_error = None
             if needs_ocr or settings.images == "all":
-                image = render_page(document, index, page.geometry)
-                blank = is_blank(image)
-                buffer = io.BytesIO()
-                image.save(buffer, format="PNG", compress_level=1)
-                image_key = page_image_key(document_id, page.number)
-                store.put(image_key, buffer.getvalue())
-                counts["rendered"] += 1
-                counts["blank"] += int(bool(blank and problem))
+                try:
+                    image = render_page(document, index, page.geometry)
+                except Exception as error:  # noqa: BLE001 - one page the renderer cannot draw must not fail the document
+                    render_error = f"page could not be rendered: {type(error).__name__}: {error}"
+                    notes.append(render_error)
+                    counts["render_failed"] += 1
+                else:
+                    blank = is_blank(image)
+                    buffer = io.BytesIO()
+                    image.save(buffer, format="PNG", compress_level=1)
+                    image_key = page_image_key(document_id, page.number)
+                    store.put(image_key, buffer.getvalue())
+                    counts["rendered"] += 1
+                    counts["blank"] += int(bool(blank and problem))
             counts["text"] += int(problem is None)
             counts["pages"] += 1
             if progress is not None:
@@ -97,10 +104,11 @@ def _page_records(pdf: bytes, document_id: str, settings: RenderSettings, store:
                 "dpi": page.geometry.dpi,
                 "segments": [segment.to_dict() for segment in page.segments],
                 "text_layer_problem": problem,
-                "needs_ocr": needs_ocr and not blank,
+                "needs_ocr": needs_ocr and not blank and render_error is None,
                 "blank": bool(blank) and problem is not None,
                 "image_key": image_key,
                 "notes": notes,
+                "render_error": render_error,
             }
     finally:
         document.close()
@@ -110,7 +118,7 @@ def render_document(pdf: bytes, document_id: str, settings: RenderSettings, stor
                     progress: Progress | None = None) -> RenderSummary:
     """Read every page of ``pdf`` into the work store's page records (and PNGs)."""
     started = time.perf_counter()
-    counts = {"pages": 0, "text": 0, "rendered": 0, "blank": 0, "capped": 0}
+    counts = {"pages": 0, "text": 0, "rendered": 0, "blank": 0, "capped": 0, "render_failed": 0}
     write_jsonl(store, pages_key(document_id), _page_records(pdf, document_id, settings, store, counts, progress))
     return RenderSummary(counts["pages"], counts["text"], counts["rendered"], counts["blank"], counts["capped"],
-                         round(time.perf_counter() - started, 3))
+                         counts["render_failed"], round(time.perf_counter() - started, 3))

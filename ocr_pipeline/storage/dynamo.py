@@ -29,7 +29,7 @@ KEY_ATTRIBUTES = ("document_id", "entry_id")
 
 def dynamodb_client(*, endpoint_url: str | None = None, region: str | None = None):
     """A DynamoDB client with adaptive retries (throttling, 5xx, connection resets)."""
-    config = BotoConfig(retries={"max_attempts": 8, "mode": "adaptive"}, connect_timeout=5, read_timeout=30)
+    config = BotoConfig(retries={"total_max_attempts": 8, "mode": "adaptive"}, connect_timeout=5, read_timeout=30)
     return boto3.resource("dynamodb", endpoint_url=endpoint_url, region_name=region or "us-east-1", config=config)
 
 

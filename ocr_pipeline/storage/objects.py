@@ -176,7 +176,7 @@ class S3ObjectStore:
 
 def s3_client(*, endpoint_url: str | None = None, region: str | None = None, max_attempts: int = 8):
     """A boto3 S3 client with adaptive retries (throttling, 5xx, connection resets)."""
-    config = BotoConfig(retries={"max_attempts": max_attempts, "mode": "adaptive"}, connect_timeout=5, read_timeout=60)
+    config = BotoConfig(retries={"total_max_attempts": max_attempts, "mode": "adaptive"}, connect_timeout=5, read_timeout=60)
     return boto3.client("s3", endpoint_url=endpoint_url, region_name=region or "us-east-1", config=config)
 
 
