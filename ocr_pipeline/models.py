@@ -56,7 +56,8 @@ class Line:
         return self.bold_chars >= len(self.text.rstrip())
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "box": list(self.box)}
+        return {"text": self.text, "box": list(self.box), "confidence": self.confidence, "size": self.size,
+                "bold_chars": self.bold_chars, "label": self.label}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Line:
