@@ -47,8 +47,8 @@ def failure_message(result: dg.ExecuteInProcessResult) -> str | None:
     for event in result.all_events:
         if event.event_type == dg.DagsterEventType.STEP_FAILURE:
             error = event.step_failure_data.error
-            while error is not None and error.cause is not None:
-                error = error.cause
+            while error is not None and error.cause is not None and error.cls_name.startswith("Dagster"):
+                error = error.cause  # unwrap Dagster's wrappers, keep our errors (they name the object)
             user = event.step_failure_data.user_failure_data
             message = (user.description if user and user.description else None) or (error.message if error else "")
             return f"{event.step_key}: {message.strip().splitlines()[0] if message.strip() else 'failed'}"

@@ -21,8 +21,12 @@ class RenderConfig(dg.Config):
     images: Literal["needed", "all"] = "needed"
     """``needed``: PNGs only for pages that go to OCR; ``all``: every page (e.g. for reviewers)."""
 
+    workers: int = 0
+    """Processes reading the pages of a large document in parallel (0: one per core)."""
+
     def settings(self) -> RenderSettings:
-        return RenderSettings(dpi=self.dpi, max_pixels=self.max_pixels, policy=self.ocr_policy, images=self.images)
+        return RenderSettings(dpi=self.dpi, max_pixels=self.max_pixels, policy=self.ocr_policy, images=self.images,
+                              workers=self.workers)
 
 @dg.asset(
     deps=["raw_catalog_pdfs"],

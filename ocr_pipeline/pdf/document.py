@@ -35,8 +35,11 @@ def content_id(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
-def open_pdf(data: bytes, *, max_pages: int = 5000) -> pdfium.PdfDocument:
-    """Open ``data`` as a PDF or raise :class:`DocumentError` saying why it cannot be used."""
+def open_pdf(data: bytes, *, max_pages: int | None = 5000) -> pdfium.PdfDocument:
+    """Open ``data`` as a PDF or raise :class:`DocumentError` saying why it cannot be used.
+
+    ``max_pages=None``: no page limit (for documents already validated at ingest).
+    """
     if not data:
         raise DocumentError("empty-file", "the file is empty (0 bytes)")
     if PDF_MAGIC not in data[:1024]:
@@ -54,7 +57,7 @@ def open_pdf(data: bytes, *, max_pages: int = 5000) -> pdfium.PdfDocument:
     if pages == 0:
         document.close()
         raise DocumentError("no-pages", "the PDF has no pages")
-    if pages > max_pages:
+    if max_pages is not None and pages > max_pages:
         document.close()
         raise DocumentError("too-many-pages", f"the PDF has {pages} pages, above the limit of {max_pages}")
     return document

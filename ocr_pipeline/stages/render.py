@@ -1,6 +1,7 @@
 """``rendered_pages``: each page's geometry and text layer, and a PNG where one is needed.
 
-Pages stream one at a time (memory does not grow with page count). A born-digital page in
+Pages stream in order (memory does not grow with page count); a large document is read by a
+process pool, a chunk of pages per task. A born-digital page in
 ``auto`` mode is never rasterised: only pages bound for OCR (or every page, when
 ``images="all"``) are rendered and PNG-encoded.
 """
@@ -8,11 +9,18 @@ Pages stream one at a time (memory does not grow with page count). A born-digita
 from __future__ import annotations
 
 import io
+import os
 import time
 import unicodedata
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
+from itertools import islice
+from multiprocessing import get_context
 from typing import Any, Literal
+
+import pypdfium2 as pdfium
 
 from ocr_pipeline.models import Line
 from ocr_pipeline.pdf.document import open_pdf
@@ -24,13 +32,17 @@ OcrPolicy = Literal["auto", "ocr", "text"]
 Progress = Callable[[int, int], None]
 """Called with (pages done, pages in all)."""
 MIN_TEXT_CHARS = 20
+PARALLEL_MIN_PAGES = 64
+"""Smaller documents are read in this process: a worker pool's start-up would cost more."""
+CHUNK_PAGES = 16
 
 
 @dataclass(frozen=True)
 class RenderSettings:
     dpi: int = 144
     max_pixels: int = 40_000_000
-    max_pages: int = 5000
+    workers: int = 0
+    """Processes reading pages of one large document in parallel (0: one per core)."""
     policy: OcrPolicy = "auto"
     images: Literal["needed", "all"] = "needed"
 
@@ -64,54 +76,106 @@ class RenderSummary:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class _PageOutput:
+    """One page's record, and its PNG when it was rendered."""
+
+    record: dict[str, Any]
+    png: bytes | None
+
+
+def _read_one(document: pdfium.PdfDocument, index: int, settings: RenderSettings) -> _PageOutput:
+    """Everything about one page that needs no I/O: text layer, OCR decision, rendering."""
+    page = read_page(document, index, PageLimits(settings.dpi, settings.max_pixels))
+    problem = text_layer_problem(page.segments)
+    needs_ocr = settings.policy == "ocr" or (settings.policy == "auto" and problem is not None)
+    notes = []
+    if page.geometry.capped:
+        notes.append(f"page too large: rendered at {page.geometry.dpi} dpi to stay under {settings.max_pixels} pixels")
+    png = blank = render_error = None
+    if needs_ocr or settings.images == "all":
+        try:
+            image = render_page(document, index, page.geometry)
+        except Exception as error:  # noqa: BLE001 - one page the renderer cannot draw must not fail the document
+            render_error = f"page could not be rendered: {type(error).__name__}: {error}"
+            notes.append(render_error)
+        else:
+            blank = is_blank(image)
+            buffer = io.BytesIO()
+            image.save(buffer, format="PNG", compress_level=1)
+            png = buffer.getvalue()
+    record = {
+        "page": page.number,
+        "width": page.geometry.width,
+        "height": page.geometry.height,
+        "dpi": page.geometry.dpi,
+        "segments": [segment.to_dict() for segment in page.segments],
+        "text_layer_problem": problem,
+        "needs_ocr": needs_ocr and not blank and render_error is None,
+        "blank": bool(blank) and problem is not None,
+        "image_key": None,
+        "notes": notes,
+        "render_error": render_error,
+    }
+    return _PageOutput(record, png)
+
+
+_worker_state: dict[str, Any] = {}
+
+
+def _start_worker(pdf: bytes, settings: RenderSettings) -> None:
+    _worker_state["document"] = open_pdf(pdf, max_pages=None)
+    _worker_state["settings"] = settings
+
+
+def _read_range(start: int, stop: int) -> list[_PageOutput]:
+    return [_read_one(_worker_state["document"], index, _worker_state["settings"]) for index in range(start, stop)]
+
+
+def _outputs(pdf: bytes, settings: RenderSettings, page_count: int) -> Iterator[_PageOutput]:
+    """Page outputs in page order: in this process for small documents, else from a process pool.
+
+    At most two chunks per worker are in flight, so memory does not grow with page count.
+    """
+    workers = settings.workers or os.cpu_count() or 1
+    if workers == 1 or page_count < PARALLEL_MIN_PAGES:
+        document = open_pdf(pdf, max_pages=None)
+        try:
+            yield from (_read_one(document, index, settings) for index in range(page_count))
+        finally:
+            document.close()
+        return
+    chunks = iter([(start, min(start + CHUNK_PAGES, page_count)) for start in range(0, page_count, CHUNK_PAGES)])
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start_worker,
+                             initargs=(pdf, settings)) as pool:
+        pending = deque(pool.submit(_read_range, *chunk) for chunk in islice(chunks, 2 * workers))
+        while pending:
+            outputs = pending.popleft().result()
+            following = next(chunks, None)
+            if following is not None:
+                pending.append(pool.submit(_read_range, *following))
+            yield from outputs
+
+
 def _page_records(pdf: bytes, document_id: str, settings: RenderSettings, store: ObjectStore,
                   counts: dict[str, int], progress: Progress | None) -> Iterator[dict[str, Any]]:
-    limits = PageLimits(settings.dpi, settings.max_pixels)
-    document = open_pdf(pdf, max_pages=settings.max_pages)
-    try:
-        for index in range(len(document)):
-            page = read_page(document, index, limits)
-            problem = text_layer_problem(page.segments)
-            needs_ocr = settings.policy == "ocr" or (settings.policy == "auto" and problem is not None)
-            notes = []
-            if page.geometry.capped:
-                counts["capped"] += 1
-                notes.append(f"page too large: rendered at {page.geometry.dpi} dpi to stay under {settings.max_pixels} pixels")
-            image_key = blank = render_error = None
-            if needs_ocr or settings.images == "all":
-                try:
-                    image = render_page(document, index, page.geometry)
-                except Exception as error:  # noqa: BLE001 - one page the renderer cannot draw must not fail the document
-                    render_error = f"page could not be rendered: {type(error).__name__}: {error}"
-                    notes.append(render_error)
-                    counts["render_failed"] += 1
-                else:
-                    blank = is_blank(image)
-                    buffer = io.BytesIO()
-                    image.save(buffer, format="PNG", compress_level=1)
-                    image_key = page_image_key(document_id, page.number)
-                    store.put(image_key, buffer.getvalue())
-                    counts["rendered"] += 1
-                    counts["blank"] += int(bool(blank and problem))
-            counts["text"] += int(problem is None)
-            counts["pages"] += 1
-            if progress is not None:
-                progress(page.number, len(document))
-            yield {
-                "page": page.number,
-                "width": page.geometry.width,
-                "height": page.geometry.height,
-                "dpi": page.geometry.dpi,
-                "segments": [segment.to_dict() for segment in page.segments],
-                "text_layer_problem": problem,
-                "needs_ocr": needs_ocr and not blank and render_error is None,
-                "blank": bool(blank) and problem is not None,
-                "image_key": image_key,
-                "notes": notes,
-                "render_error": render_error,
-            }
-    finally:
-        document.close()
+    document = open_pdf(pdf, max_pages=None)
+    page_count = len(document)
+    document.close()
+    for output in _outputs(pdf, settings, page_count):
+        record = output.record
+        if output.png is not None:
+            record["image_key"] = page_image_key(document_id, record["page"])
+            store.put(record["image_key"], output.png)
+            counts["rendered"] += 1
+        counts["blank"] += int(record["blank"])
+        counts["render_failed"] += int(record["render_error"] is not None)
+        counts["capped"] += int(record["dpi"] != settings.dpi)
+        counts["text"] += int(record["text_layer_problem"] is None)
+        counts["pages"] += 1
+        if progress is not None:
+            progress(record["page"], page_count)
+        yield record
 
 
 def render_document(pdf: bytes, document_id: str, settings: RenderSettings, store: ObjectStore,
