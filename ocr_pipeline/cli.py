@@ -32,11 +32,15 @@ def _instance(home: Path) -> dg.DagsterInstance:
 
 
 def _collect_parquet(store: LocalObjectStore, dataset: str) -> pd.DataFrame:
-    frames = [pd.read_parquet(store.root / obj.key) for obj in store.list(f"{dataset}/") if obj.key.endswith(".parquet")]
+    frames = [
+        pd.read_parquet(store.root / obj.key) for obj in store.list(f"{dataset}/") if obj.key.endswith(".parquet")
+    ]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def _run_documents(instance: dg.DagsterInstance, keys: Sequence[str], resources: dict, config: dict) -> dict[str, str | None]:
+def _run_documents(
+    instance: dg.DagsterInstance, keys: Sequence[str], resources: dict, config: dict
+) -> dict[str, str | None]:
     """Materialise each partition; returns partition key -> failure message (None when it succeeded)."""
     outcomes: dict[str, str | None] = {}
     for number, key in enumerate(keys, 1):
@@ -48,11 +52,15 @@ def _run_documents(instance: dg.DagsterInstance, keys: Sequence[str], resources:
     return outcomes
 
 
-def _summary(outcomes: dict[str, str | None], output: LocalObjectStore, seconds: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _summary(
+    outcomes: dict[str, str | None], output: LocalObjectStore, seconds: float
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     courses, pages = _collect_parquet(output, "courses"), _collect_parquet(output, "pages")
     flagged = int(pages["needs_review"].sum()) if len(pages) else 0
-    print(f"documents: {len(outcomes)} ({sum(v is None for v in outcomes.values())} ok), pages: {len(pages)}, "
-          f"courses: {len(courses)}, flagged pages: {flagged}, time: {seconds:.1f} s")
+    print(
+        f"documents: {len(outcomes)} ({sum(v is None for v in outcomes.values())} ok), pages: {len(pages)}, "
+        f"courses: {len(courses)}, flagged pages: {flagged}, time: {seconds:.1f} s"
+    )
     return courses, pages
 
 
@@ -72,21 +80,33 @@ def demo(args: argparse.Namespace) -> int:
         if not landing.exists(key):
             landing.put(key, data)
     home = root / ".dagster_home"
-    storage = StorageResource(landing_uri=str(root / "data/landing"), work_uri=str(root / "data/work"),
-                              output_uri=str(root / "data/output"))
-    resources = {"storage": storage, "dynamodb": DynamoResource(), "ocr_engine": OcrEngineResource(),
-                 "review_store": ReviewStoreResource(uri=f"sqlite:///{root / 'data' / 'review.db'}")}
+    storage = StorageResource(
+        landing_uri=str(root / "data/landing"), work_uri=str(root / "data/work"), output_uri=str(root / "data/output")
+    )
+    resources = {
+        "storage": storage,
+        "dynamodb": DynamoResource(),
+        "ocr_engine": OcrEngineResource(),
+        "review_store": ReviewStoreResource(uri=f"sqlite:///{root / 'data' / 'review.db'}"),
+    }
     started = time.perf_counter()
     with _instance(home) as instance:
-        outcomes = _run_documents(instance, [partition_key_for(k) for k in samples], resources,
-                                  run_config(log_level="WARNING"))
+        outcomes = _run_documents(
+            instance, [partition_key_for(k) for k in samples], resources, run_config(log_level="WARNING")
+        )
     output = LocalObjectStore(storage.output_uri)
     courses, _ = _summary(outcomes, output, time.perf_counter() - started)
     print(f"Parquet: {output.root / 'courses'} (one file per document; pages in {output.root / 'pages'})")
     if len(courses):
-        print(courses[["course_code", "title", "credits_min", "credits_max", "page", "needs_review"]].head(8).to_string(index=False))
-    print(f"See the same runs in the UI: cd {root} && DAGSTER_HOME={home} dagster dev -m ocr_pipeline.definitions"
-          "   (then open http://127.0.0.1:3000)")
+        print(
+            courses[["course_code", "title", "credits_min", "credits_max", "page", "needs_review"]]
+            .head(8)
+            .to_string(index=False)
+        )
+    print(
+        f"See the same runs in the UI: cd {root} && DAGSTER_HOME={home} dagster dev -m ocr_pipeline.definitions"
+        "   (then open http://127.0.0.1:3000)"
+    )
     return 0 if all(v is None for v in outcomes.values()) else 1
 
 
@@ -125,17 +145,25 @@ def extract(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="ocr-pipeline-") as tmp:
         storage = StorageResource(landing_uri=str(landing_root), work_uri=f"{tmp}/work", output_uri=f"{tmp}/output")
-        resources = {"storage": storage, "dynamodb": DynamoResource(),
-                     "ocr_engine": OcrEngineResource(engine=args.engine),
-                     "review_store": ReviewStoreResource(uri=f"sqlite:///{tmp}/review.db")}
-        config = run_config(dpi=args.dpi, ocr_policy=args.ocr, institution=args.institution,
-                            log_level="INFO" if args.verbose else "WARNING")
+        resources = {
+            "storage": storage,
+            "dynamodb": DynamoResource(),
+            "ocr_engine": OcrEngineResource(engine=args.engine),
+            "review_store": ReviewStoreResource(uri=f"sqlite:///{tmp}/review.db"),
+        }
+        config = run_config(
+            dpi=args.dpi,
+            ocr_policy=args.ocr,
+            institution=args.institution,
+            log_level="INFO" if args.verbose else "WARNING",
+        )
         with _instance(Path(tmp) / "dagster_home") as instance:
             outcomes = _run_documents(instance, keys, resources, config)
         courses, pages = _summary(outcomes, LocalObjectStore(storage.output_uri), time.perf_counter() - started)
         courses.to_parquet(out / "courses.parquet", index=False)
-        pages[["document_id", "page", "method", "engine", "confidence", "needs_review"] if len(pages) else []].to_parquet(
-            out / "pages.parquet", index=False)
+        pages[
+            ["document_id", "page", "method", "engine", "confidence", "needs_review"] if len(pages) else []
+        ].to_parquet(out / "pages.parquet", index=False)
     print(f"wrote {out / 'courses.parquet'} and {out / 'pages.parquet'}")
     failed = {k: v for k, v in outcomes.items() if v is not None}
     for key, message in failed.items():
@@ -158,8 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     extract_parser.add_argument("--institution", default=None, help="institution for every file (default: from folder)")
     extract_parser.add_argument("--verbose", action="store_true", help="show Dagster's step logs")
     extract_parser.set_defaults(handler=extract)
-    serve_parser = commands.add_parser("serve", help="serve an OCR engine under the SageMaker hosting contract",
-                                       add_help=False)
+    serve_parser = commands.add_parser(
+        "serve", help="serve an OCR engine under the SageMaker hosting contract", add_help=False
+    )
     serve_parser.set_defaults(handler=None)
     review_parser = commands.add_parser("review", help="`review serve`: the reviewers' web app", add_help=False)
     review_parser.set_defaults(handler=None)

@@ -17,8 +17,13 @@ from ocr_pipeline.defs.review import review_tasks
 CATALOG_GRAPH = [raw_catalog_pdfs, rendered_pages, ocr_pages, course_catalog_tables, validated_courses, review_tasks]
 
 
-def run_config(*, dpi: int | None = None, ocr_policy: str | None = None, institution: str | None = None,
-               log_level: str | None = None) -> dict[str, Any]:
+def run_config(
+    *,
+    dpi: int | None = None,
+    ocr_policy: str | None = None,
+    institution: str | None = None,
+    log_level: str | None = None,
+) -> dict[str, Any]:
     """Run config for the catalog assets from the few settings a user changes per run."""
     ops: dict[str, Any] = {}
     render = {k: v for k, v in {"dpi": dpi, "ocr_policy": ocr_policy}.items() if v is not None}
@@ -32,14 +37,24 @@ def run_config(*, dpi: int | None = None, ocr_policy: str | None = None, institu
     return config
 
 
-def materialize_document(instance: dg.DagsterInstance, partition_key: str, resources: Mapping[str, Any],
-                         config: Mapping[str, Any] | None = None) -> dg.ExecuteInProcessResult:
+def materialize_document(
+    instance: dg.DagsterInstance,
+    partition_key: str,
+    resources: Mapping[str, Any],
+    config: Mapping[str, Any] | None = None,
+) -> dg.ExecuteInProcessResult:
     """Add the partition (if new) and run the whole graph for it; failures are in the result."""
     if not instance.has_dynamic_partition(catalog_documents.name, partition_key):
         instance.add_dynamic_partitions(catalog_documents.name, [partition_key])
-    return dg.materialize(CATALOG_GRAPH, partition_key=partition_key, resources=dict(resources), instance=instance,
-                          run_config=dict(config or {}), raise_on_error=False,
-                          tags={"ocr_pipeline/source": "local"})
+    return dg.materialize(
+        CATALOG_GRAPH,
+        partition_key=partition_key,
+        resources=dict(resources),
+        instance=instance,
+        run_config=dict(config or {}),
+        raise_on_error=False,
+        tags={"ocr_pipeline/source": "local"},
+    )
 
 
 def failure_message(result: dg.ExecuteInProcessResult) -> str | None:

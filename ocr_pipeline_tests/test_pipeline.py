@@ -10,7 +10,8 @@ import pytest
 
 from ocr_pipeline.defs.resources import StorageResource
 
-from ocr_pipeline.local_runs import failure_message, materialize_document
+from ocr_pipeline.defs.schedules import documents_to_retry
+from ocr_pipeline.local_runs import CATALOG_GRAPH, failure_message, materialize_document
 from ocr_pipeline.storage.parquet import CONTRACT_COLUMNS
 from ocr_pipeline_tests.conftest import free_port
 from ocr_pipeline_tests.pdf_samples import blank_page_pdf, encrypted_pdf, huge_page_pdf, zero_page_pdf
@@ -112,3 +113,27 @@ def test_unreachable_bucket_fails_with_the_object_named(cloud, instance):
     assert not result.success
     message = failure_message(result)
     assert f"s3://{cloud.bucket}/landing/U/catalog.pdf" in message and "Could not connect" in message
+
+
+def test_single_run_backfill_processes_many_documents_and_isolates_a_bad_one(cloud, instance):
+    first, second = generate_catalog("requirement_list", n_courses=6), generate_catalog("units_parenthetical", n_courses=6)
+    keys = ["Batch U/a.pdf", "Batch U/b.pdf", "Batch U/c.pdf"]
+    for key, data in zip(keys, [first.pdf, b"%PDF-1.7 broken", second.pdf]):
+        cloud.upload(key, data)
+    instance.add_dynamic_partitions("catalog_documents", keys)
+    result = dg.materialize(CATALOG_GRAPH, instance=instance, resources=cloud.resources(), raise_on_error=False,
+                            tags={"dagster/asset_partition_range_start": keys[0],
+                                  "dagster/asset_partition_range_end": keys[-1]})
+    assert result.success, failure_message(result)
+    assert len(instance.get_runs()) == 1
+    courses = read_parquet(cloud, "output/courses/")
+    assert set(courses["course_code"]) == {c.course_code for c in (*first.truth, *second.truth)}
+
+    def failed(asset: str) -> dict:
+        materializations = result.asset_materializations_for_node(asset)  # one per partition of the range
+        assert {m.partition for m in materializations} == set(keys)
+        return materializations[0].metadata["failed_documents"].value
+
+    assert "quarantined: corrupt" in failed("raw_catalog_pdfs")["Batch U/b.pdf"]
+    assert failed("validated_courses") == {"Batch U/b.pdf": "skipped: raw_catalog_pdfs failed in this run"}
+    assert documents_to_retry(instance, cloud.storage()) == ["Batch U/b.pdf"]

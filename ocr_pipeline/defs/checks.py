@@ -12,9 +12,11 @@ def review_backlog(storage: StorageResource) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
         passed=not pages,
         severity=dg.AssetCheckSeverity.WARN,
-        metadata={"flagged_pages": len(pages),
-                  "documents_with_flags": len({p["document_id"] for p in pages}),
-                  "pages": dg.MetadataValue.json(pages[:500])},
+        metadata={
+            "flagged_pages": len(pages),
+            "documents_with_flags": len({p["document_id"] for p in pages}),
+            "pages": dg.MetadataValue.json(pages[:500]),
+        },
     )
 
 

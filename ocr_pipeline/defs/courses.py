@@ -4,7 +4,7 @@ import dagster as dg
 
 from ocr_pipeline.catalog.codes import CodeMatcher
 from ocr_pipeline.catalog.validate import ValidationRules
-from ocr_pipeline.defs.documents import document_info
+from ocr_pipeline.defs.documents import document_info, materialize_partitions
 
 from ocr_pipeline.defs.partitions import catalog_documents
 from ocr_pipeline.defs.resources import DynamoResource, StorageResource
@@ -14,36 +14,48 @@ from ocr_pipeline.stages.read import load_page_results
 
 COURSE_LIKE_MIN_CODES = 2
 
+
 @dg.asset(
+    backfill_policy=dg.BackfillPolicy.single_run(),
     deps=["ocr_pages"],
     partitions_def=catalog_documents,
     group_name="catalog",
     kinds={"python"},
-    check_specs=[dg.AssetCheckSpec("course_pages_have_entries", asset="course_catalog_tables",
-                                   description="Pages with several course codes in their text but no entry parsed")],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "course_pages_have_entries",
+            asset="course_catalog_tables",
+            description="Pages with several course codes in their text but no entry parsed",
+        )
+    ],
     description="Course entries parsed from the pages: code, title, credits, description, prerequisites, page, box.",
 )
 def course_catalog_tables(context: dg.AssetExecutionContext, storage: StorageResource) -> dg.MaterializeResult:
-    info = document_info(storage, context.partition_key)
-    work = storage.work()
-    profile = storage.profile(info.institution)
-    summary = parse_document(info.document_id, work, profile)
-    pages_with_entries = {entry.page for entry in load_entries(info.document_id, work)}
-    matcher = CodeMatcher(profile.code_pattern)
-    uncovered = [
-        result.ref.page for result in load_page_results(info.document_id, work)
-        if result.ref.page not in pages_with_entries and matcher.count_in(result.text.text) >= COURSE_LIKE_MIN_CODES
-    ]
-    check = dg.AssetCheckResult(
-        check_name="course_pages_have_entries",
-        passed=not uncovered,
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata={"flagged_pages": uncovered, "reason": "course-like text but no entries parsed"},
-    )
-    return dg.MaterializeResult(
-        metadata={**summary.as_metadata(), "preview": dg.MetadataValue.md(summary.preview)},
-        check_results=[check],
-    )
+    def one(partition_key: str) -> dg.MaterializeResult:
+        info = document_info(storage, partition_key)
+        work = storage.work()
+        profile = storage.profile(info.institution)
+        summary = parse_document(info.document_id, work, profile)
+        pages_with_entries = {entry.page for entry in load_entries(info.document_id, work)}
+        matcher = CodeMatcher(profile.code_pattern)
+        uncovered = [
+            result.ref.page
+            for result in load_page_results(info.document_id, work)
+            if result.ref.page not in pages_with_entries and matcher.count_in(result.text.text) >= COURSE_LIKE_MIN_CODES
+        ]
+        check = dg.AssetCheckResult(
+            check_name="course_pages_have_entries",
+            passed=not uncovered,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"flagged_pages": uncovered, "reason": "course-like text but no entries parsed"},
+        )
+        return dg.MaterializeResult(
+            metadata={**summary.as_metadata(), "preview": dg.MetadataValue.md(summary.preview)},
+            check_results=[check],
+        )
+
+    return materialize_partitions(context, storage, one)
+
 
 class ValidationConfig(dg.Config):
     min_confidence: float = 0.75
@@ -51,30 +63,51 @@ class ValidationConfig(dg.Config):
     min_credits: float = 0.0
     max_credits: float = 30.0
 
+
 @dg.asset(
+    backfill_policy=dg.BackfillPolicy.single_run(),
     deps=["course_catalog_tables"],
     partitions_def=catalog_documents,
     group_name="catalog",
     kinds={"parquet", "dynamodb"},
-    check_specs=[dg.AssetCheckSpec("records_need_no_review", asset="validated_courses",
-                                   description="Rows flagged for human review (validation or confidence), by page")],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "records_need_no_review",
+            asset="validated_courses",
+            description="Rows flagged for human review (validation or confidence), by page",
+        )
+    ],
     description="Validated course rows: courses.parquet per document (hive-style path) and a DynamoDB upsert.",
 )
-def validated_courses(context: dg.AssetExecutionContext, config: ValidationConfig, storage: StorageResource,
-                      dynamodb: DynamoResource) -> dg.MaterializeResult:
-    info = document_info(storage, context.partition_key)
-    rules = ValidationRules(min_credits=config.min_credits, max_credits=config.max_credits, min_confidence=config.min_confidence)
-    summary = publish_document(info, storage.work(), storage.output(), rules, dynamodb.sink())
-    context.log.info(f"{info.source_uri}: {summary.rows} rows, {summary.needs_review} need review -> {summary.courses_uri}")
-    check = dg.AssetCheckResult(
-        check_name="records_need_no_review",
-        passed=not summary.flagged_pages,
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata={"flagged_pages": summary.flagged_pages, "rows_needing_review": summary.needs_review,
-                  "rows": summary.rows},
-    )
-    return dg.MaterializeResult(
-        metadata={**summary.as_metadata(), "preview": dg.MetadataValue.md(summary.preview),
-                  "dagster/row_count": summary.rows},
-        check_results=[check],
-    )
+def validated_courses(
+    context: dg.AssetExecutionContext, config: ValidationConfig, storage: StorageResource, dynamodb: DynamoResource
+) -> dg.MaterializeResult:
+    def one(partition_key: str) -> dg.MaterializeResult:
+        info = document_info(storage, partition_key)
+        rules = ValidationRules(
+            min_credits=config.min_credits, max_credits=config.max_credits, min_confidence=config.min_confidence
+        )
+        summary = publish_document(info, storage.work(), storage.output(), rules, dynamodb.sink())
+        context.log.info(
+            f"{info.source_uri}: {summary.rows} rows, {summary.needs_review} need review -> {summary.courses_uri}"
+        )
+        check = dg.AssetCheckResult(
+            check_name="records_need_no_review",
+            passed=not summary.flagged_pages,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "flagged_pages": summary.flagged_pages,
+                "rows_needing_review": summary.needs_review,
+                "rows": summary.rows,
+            },
+        )
+        return dg.MaterializeResult(
+            metadata={
+                **summary.as_metadata(),
+                "preview": dg.MetadataValue.md(summary.preview),
+                "dagster/row_count": summary.rows,
+            },
+            check_results=[check],
+        )
+
+    return materialize_partitions(context, storage, one)

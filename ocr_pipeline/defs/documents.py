@@ -1,23 +1,31 @@
-"""Helpers the asset modules share: a partition's document record and source bytes."""
+"""Helpers the asset modules share: a partition's document record and source bytes, and running
+an asset's per-document work over every partition of a run (single-run backfills)."""
 
 import hashlib
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from typing import Any
 
 import dagster as dg
 
 from ocr_pipeline.defs.resources import StorageResource
 from ocr_pipeline.models import DocumentInfo
 from ocr_pipeline.stages.ingest import object_key_for
-from ocr_pipeline.stages.work_keys import document_info_key, read_json
+from ocr_pipeline.stages.work_keys import document_info_key, failure_key, read_json, write_json
 from ocr_pipeline.storage.objects import StorageError
+
 
 def document_info(storage: StorageResource, partition_key: str) -> DocumentInfo:
     """What ``raw_catalog_pdfs`` recorded for this partition; a clear failure when it has not run."""
     work = storage.work()
     key = document_info_key(partition_key)
     if not work.exists(key):
-        raise dg.Failure(f"no ingested document for partition {partition_key!r}: materialise raw_catalog_pdfs first "
-                         "(it may have been quarantined)")
+        raise dg.Failure(
+            f"no ingested document for partition {partition_key!r}: materialise raw_catalog_pdfs first "
+            "(it may have been quarantined)"
+        )
     return DocumentInfo.from_dict(read_json(work, key))
+
 
 def source_bytes(storage: StorageResource, info: DocumentInfo) -> bytes:
     """The source PDF, checked against the content that was ingested."""
@@ -26,6 +34,108 @@ def source_bytes(storage: StorageResource, info: DocumentInfo) -> bytes:
     except StorageError as error:
         raise dg.Failure(str(error), metadata={"source_uri": info.source_uri}) from error
     if hashlib.sha256(data).hexdigest() != info.sha256:
-        raise dg.Failure(f"{info.source_uri} changed since it was ingested; re-materialise raw_catalog_pdfs",
-                         metadata={"source_uri": info.source_uri})
+        raise dg.Failure(
+            f"{info.source_uri} changed since it was ingested; re-materialise raw_catalog_pdfs",
+            metadata={"source_uri": info.source_uri},
+        )
     return data
+
+
+DocumentStep = Callable[[str], dg.MaterializeResult]
+"""An asset's work for one partition (document)."""
+
+
+def materialize_partitions(
+    context: dg.AssetExecutionContext, storage: StorageResource, step: DocumentStep
+) -> dg.MaterializeResult:
+    """Run ``step`` for each partition of this run.
+
+    One partition (sensor runs, a single materialisation): its failure fails the step, as usual.
+    Several (a single-run backfill): a failing document is logged, recorded in the work store's
+    failure ledger (the daily retry schedule reads it) and skipped by the later steps of this
+    run; the other documents go through, and the result lists every document's outcome.
+    """
+    keys = context.partition_keys
+    if len(keys) == 1:
+        return step(keys[0])
+    work = storage.work()
+    asset = context.asset_key.to_user_string()
+    results: dict[str, dg.MaterializeResult] = {}
+    failures: dict[str, str] = {}
+    for number, key in enumerate(keys, 1):
+        earlier = read_json(work, failure_key(key)) if work.exists(failure_key(key)) else None
+        if earlier and earlier["run_id"] == context.run.run_id:
+            failures[key] = f"skipped: {earlier['asset']} failed in this run"
+            continue
+        try:
+            results[key] = step(key)
+        except Exception as error:  # noqa: BLE001 - one bad document never fails the batch
+            failures[key] = (
+                error.description
+                if isinstance(error, dg.Failure) and error.description
+                else f"{type(error).__name__}: {error}"
+            )
+            write_json(
+                work,
+                failure_key(key),
+                {
+                    "run_id": context.run.run_id,
+                    "asset": asset,
+                    "message": failures[key],
+                    "at": datetime.now(timezone.utc).isoformat(),
+                },
+            )
+            context.log.error(f"{key}: {failures[key]}")
+        else:
+            if earlier and earlier["asset"] == asset:
+                work.delete(failure_key(key))
+        context.log.info(f"{asset}: {number}/{len(keys)} documents, {len(failures)} failed")
+    return dg.MaterializeResult(
+        metadata={
+            "documents": len(keys),
+            "succeeded": len(results),
+            "failed": len(failures),
+            "failed_documents": dg.MetadataValue.json(failures),
+            "per_document": dg.MetadataValue.json({key: _plain(r.metadata or {}) for key, r in results.items()}),
+        },
+        check_results=_merged_checks(context, results, failures),
+    )
+
+
+def _plain(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """Metadata values as JSON-friendly Python values (previews dropped)."""
+    plain = {}
+    for name, value in metadata.items():
+        if isinstance(value, dg.MarkdownMetadataValue):
+            continue
+        value = value.value if isinstance(value, dg.MetadataValue) else value
+        plain[name] = value if isinstance(value, (str, int, float, bool, list, dict, type(None))) else str(value)
+    return plain
+
+
+def _merged_checks(
+    context: dg.AssetExecutionContext, results: Mapping[str, dg.MaterializeResult], failures: Mapping[str, str]
+) -> list[dg.AssetCheckResult]:
+    """One result per check of this asset: passed only when it passed for every document."""
+    merged = []
+    for check_key in sorted(context.selected_asset_check_keys, key=lambda k: k.name):
+        per_document = {
+            key: check
+            for key, result in results.items()
+            for check in result.check_results
+            if check.check_name == check_key.name
+        }
+        merged.append(
+            dg.AssetCheckResult(
+                check_name=check_key.name,
+                passed=bool(per_document) and all(check.passed for check in per_document.values()) and not failures,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={
+                    "documents": dg.MetadataValue.json(
+                        {key: _plain(check.metadata or {}) for key, check in per_document.items()}
+                    ),
+                    "failed_documents": dg.MetadataValue.json(dict(failures)),
+                },
+            )
+        )
+    return merged

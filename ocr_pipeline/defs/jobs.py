@@ -2,8 +2,14 @@
 
 import dagster as dg
 
-CATALOG_ASSETS = ["raw_catalog_pdfs", "rendered_pages", "ocr_pages", "course_catalog_tables", "validated_courses",
-                  "review_tasks"]
+CATALOG_ASSETS = [
+    "raw_catalog_pdfs",
+    "rendered_pages",
+    "ocr_pages",
+    "course_catalog_tables",
+    "validated_courses",
+    "review_tasks",
+]
 
 process_catalog_document = dg.define_asset_job(
     "process_catalog_document",

@@ -6,7 +6,7 @@ the ``gpu`` concurrency pool bounds how many run at once across all runs.
 
 import dagster as dg
 
-from ocr_pipeline.defs.documents import document_info
+from ocr_pipeline.defs.documents import document_info, materialize_partitions
 
 from ocr_pipeline.defs.partitions import catalog_documents
 from ocr_pipeline.defs.progress import log_progress
@@ -20,41 +20,67 @@ GPU_POOL = "gpu"
 GPU_STEP_TAGS = gpu_step_tags()
 """Read by dagster-aws's ``ecs_executor`` (GPU task definition, capacity provider, GPU request)."""
 
+
 class OcrConfig(dg.Config):
     min_page_confidence: float = 0.8
     """OCR'd pages below this mean line confidence are flagged for review."""
 
+
 @dg.asset(
+    backfill_policy=dg.BackfillPolicy.single_run(),
     deps=["rendered_pages"],
     partitions_def=catalog_documents,
     group_name="catalog",
     kinds={"python"},
     op_tags=GPU_STEP_TAGS,
     pool=GPU_POOL,
-    check_specs=[dg.AssetCheckSpec("pages_read_confidently", asset="ocr_pages",
-                                   description="Pages that failed OCR or were read with low confidence")],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "pages_read_confidently",
+            asset="ocr_pages",
+            description="Pages that failed OCR or were read with low confidence",
+        )
+    ],
     description="Per page: lines in reading order, blocks, confidence and timing, from the text layer or OCR.",
 )
-def ocr_pages(context: dg.AssetExecutionContext, config: OcrConfig, storage: StorageResource,
-              ocr_engine: OcrEngineResource) -> dg.MaterializeResult:
-    info = document_info(storage, context.partition_key)
-    work = storage.work()
-    needs_ocr = any(record["needs_ocr"] for record in read_jsonl(work, pages_key(info.document_id)))
-    engine = ocr_engine.get() if needs_ocr else None
-    summary = read_document(info.document_id, work, engine, ocr_engine.batch_size,
-                            progress=log_progress(context, "read"), total_pages=info.page_count)
-    flagged = {
-        result.ref.page: "; ".join(result.text.reasons) or f"confidence {result.text.confidence:.2f}"
-        for result in load_page_results(info.document_id, work)
-        if result.status is not PageStatus.OK
-        or (result.method != "text-layer" and result.text.lines and result.text.confidence < config.min_page_confidence)
-    }
-    check = dg.AssetCheckResult(
-        check_name="pages_read_confidently",
-        passed=not flagged,
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata={"flagged_pages": sorted(flagged), "reasons": dg.MetadataValue.json({str(k): v for k, v in flagged.items()}),
-                  "threshold": config.min_page_confidence},
-    )
-    return dg.MaterializeResult(metadata={**summary.as_metadata(), "engine": engine.name if engine else "none"},
-                                check_results=[check])
+def ocr_pages(
+    context: dg.AssetExecutionContext, config: OcrConfig, storage: StorageResource, ocr_engine: OcrEngineResource
+) -> dg.MaterializeResult:
+    def one(partition_key: str) -> dg.MaterializeResult:
+        info = document_info(storage, partition_key)
+        work = storage.work()
+        needs_ocr = any(record["needs_ocr"] for record in read_jsonl(work, pages_key(info.document_id)))
+        engine = ocr_engine.get() if needs_ocr else None
+        summary = read_document(
+            info.document_id,
+            work,
+            engine,
+            ocr_engine.batch_size,
+            progress=log_progress(context, "read"),
+            total_pages=info.page_count,
+        )
+        flagged = {
+            result.ref.page: "; ".join(result.text.reasons) or f"confidence {result.text.confidence:.2f}"
+            for result in load_page_results(info.document_id, work)
+            if result.status is not PageStatus.OK
+            or (
+                result.method != "text-layer"
+                and result.text.lines
+                and result.text.confidence < config.min_page_confidence
+            )
+        }
+        check = dg.AssetCheckResult(
+            check_name="pages_read_confidently",
+            passed=not flagged,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "flagged_pages": sorted(flagged),
+                "reasons": dg.MetadataValue.json({str(k): v for k, v in flagged.items()}),
+                "threshold": config.min_page_confidence,
+            },
+        )
+        return dg.MaterializeResult(
+            metadata={**summary.as_metadata(), "engine": engine.name if engine else "none"}, check_results=[check]
+        )
+
+    return materialize_partitions(context, storage, one)

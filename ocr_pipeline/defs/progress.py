@@ -6,6 +6,7 @@ import dagster as dg
 
 from ocr_pipeline.stages.render import Progress
 
+
 def log_progress(context: dg.AssetExecutionContext, what: str, every_seconds: float = 5.0) -> Progress:
     """A progress callback that logs ``what`` at most every few seconds, and at the end."""
     last = [time.monotonic()]

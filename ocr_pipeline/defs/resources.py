@@ -19,6 +19,7 @@ from ocr_pipeline.ocr.registry import DEFAULT_CPU_ENGINE, build_engine, engine_c
 from ocr_pipeline.storage.dynamo import DynamoCourseSink
 from ocr_pipeline.storage.objects import ObjectStore, open_store
 
+
 class StorageResource(dg.ConfigurableResource):
     """Where source PDFs land, where intermediate work goes, and where outputs are published."""
 
@@ -40,7 +41,9 @@ class StorageResource(dg.ConfigurableResource):
     scan_max_runs_per_tick: int = 100
 
     def _open(self, uri: str) -> ObjectStore:
-        return open_store(uri, endpoint_url=self.s3_endpoint_url, region=self.aws_region, max_attempts=self.max_attempts)
+        return open_store(
+            uri, endpoint_url=self.s3_endpoint_url, region=self.aws_region, max_attempts=self.max_attempts
+        )
 
     def landing(self) -> ObjectStore:
         return self._open(self.landing_uri)
@@ -53,6 +56,7 @@ class StorageResource(dg.ConfigurableResource):
 
     def profile(self, institution: str | None) -> CatalogProfile:
         return profile_for(institution, Path(self.profiles_dir) if self.profiles_dir else None)
+
 
 class DynamoResource(dg.ConfigurableResource):
     """The DynamoDB table that receives validated rows; off by default locally."""
@@ -72,6 +76,7 @@ class DynamoResource(dg.ConfigurableResource):
             sink.ensure_table()
         return sink
 
+
 class OcrEngineResource(dg.ConfigurableResource):
     """The OCR engine for pages without a usable text layer (built once per process, lazily)."""
 
@@ -90,8 +95,14 @@ class OcrEngineResource(dg.ConfigurableResource):
 
     def options(self) -> dict[str, Any]:
         """The settings the selected engine accepts (others are ignored)."""
-        candidates = {"model_path": self.model_path, "prompt": self.prompt, "device": self.device,
-                      "base_url": self.base_url, "endpoint_name": self.endpoint_name, "batch_size": self.batch_size}
+        candidates = {
+            "model_path": self.model_path,
+            "prompt": self.prompt,
+            "device": self.device,
+            "base_url": self.base_url,
+            "endpoint_name": self.endpoint_name,
+            "batch_size": self.batch_size,
+        }
         accepted = inspect.signature(engine_class(self.engine)).parameters
         return {k: v for k, v in candidates.items() if v is not None and k in accepted}
 
@@ -100,13 +111,16 @@ class OcrEngineResource(dg.ConfigurableResource):
             self._instance = build_engine(self.engine, **self.options())
         return self._instance
 
+
 def _setting(name: str, default: Any) -> Any:
     """``EnvVar(name)`` when the variable is set, else the default."""
     return dg.EnvVar(name) if name in os.environ else default
 
+
 def _flag(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
+
 
 def default_resources() -> dict[str, Any]:
     """Resources for the code location, from ``OCR_PIPELINE_*`` variables or defaults."""
@@ -133,6 +147,7 @@ def default_resources() -> dict[str, Any]:
             endpoint_name=_setting("OCR_PIPELINE_SAGEMAKER_ENDPOINT", None),
         ),
     }
+
 
 def default_executor() -> dg.ExecutorDefinition:
     """``OCR_PIPELINE_EXECUTOR``: ``in_process`` (default: one process per run, no start-up per step),

@@ -10,7 +10,7 @@ import os
 import dagster as dg
 
 from ocr_pipeline.catalog.codes import CodeMatcher
-from ocr_pipeline.defs.documents import document_info, source_bytes
+from ocr_pipeline.defs.documents import document_info, materialize_partitions, source_bytes
 from ocr_pipeline.defs.partitions import catalog_documents
 from ocr_pipeline.defs.resources import StorageResource
 from ocr_pipeline.review.corrections import Correction, save_correction
@@ -46,25 +46,39 @@ class ReviewConfig(dg.Config):
 
 
 @dg.asset(
+    backfill_policy=dg.BackfillPolicy.single_run(),
     deps=["validated_courses"],
     partitions_def=catalog_documents,
     group_name="review",
     kinds={"python"},
     description="A review task per flagged page (low OCR or parse confidence, validation failures, course-like "
-                "text without entries, text layer and OCR disagreeing), with the page image and the extracted entries.",
+    "text without entries, text layer and OCR disagreeing), with the page image and the extracted entries.",
 )
-def review_tasks(context: dg.AssetExecutionContext, config: ReviewConfig, storage: StorageResource,
-                 review_store: ReviewStoreResource) -> dg.MaterializeResult:
-    info = document_info(storage, context.partition_key)
-    profile = storage.profile(info.institution)
-    summary = create_review_tasks(info, storage.work(), storage.output(), review_store.open(),
-                                  lambda: source_bytes(storage, info), CodeMatcher(profile.code_pattern).count_in,
-                                  config.rules(), config.required_answers)
-    return dg.MaterializeResult(metadata={
-        "flagged_pages": sorted(summary.flags),
-        "reasons": dg.MetadataValue.json({str(page): reasons for page, reasons in summary.flags.items()}),
-        "tasks": dg.MetadataValue.json(summary.outcomes),
-    })
+def review_tasks(
+    context: dg.AssetExecutionContext, config: ReviewConfig, storage: StorageResource, review_store: ReviewStoreResource
+) -> dg.MaterializeResult:
+    def one(partition_key: str) -> dg.MaterializeResult:
+        info = document_info(storage, partition_key)
+        profile = storage.profile(info.institution)
+        summary = create_review_tasks(
+            info,
+            storage.work(),
+            storage.output(),
+            review_store.open(),
+            lambda: source_bytes(storage, info),
+            CodeMatcher(profile.code_pattern).count_in,
+            config.rules(),
+            config.required_answers,
+        )
+        return dg.MaterializeResult(
+            metadata={
+                "flagged_pages": sorted(summary.flags),
+                "reasons": dg.MetadataValue.json({str(page): reasons for page, reasons in summary.flags.items()}),
+                "tasks": dg.MetadataValue.json(summary.outcomes),
+            }
+        )
+
+    return materialize_partitions(context, storage, one)
 
 
 apply_review_corrections = dg.define_asset_job(
@@ -80,17 +94,23 @@ apply_review_corrections = dg.define_asset_job(
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Turns accepted review answers into corrections and re-publishes the affected documents.",
 )
-def review_answers_sensor(context: dg.SensorEvaluationContext, storage: StorageResource,
-                          review_store: ReviewStoreResource) -> dg.SensorResult:
+def review_answers_sensor(
+    context: dg.SensorEvaluationContext, storage: StorageResource, review_store: ReviewStoreResource
+) -> dg.SensorResult:
     accepted = review_store.open().list([TaskStatus.ACCEPTED], updated_since=context.cursor)
     work = storage.work()
     for task in accepted:
         save_correction(work, Correction.from_task(task))
     context.log.info(f"{len(accepted)} accepted answers since {context.cursor or 'the start'}")
     return dg.SensorResult(
-        run_requests=[dg.RunRequest(run_key=f"{task.task_id}@v{task.version}", partition_key=task.partition_key,
-                                    tags={"ocr_pipeline/review_task": task.task_id})
-                      for task in accepted],
+        run_requests=[
+            dg.RunRequest(
+                run_key=f"{task.task_id}@v{task.version}",
+                partition_key=task.partition_key,
+                tags={"ocr_pipeline/review_task": task.task_id},
+            )
+            for task in accepted
+        ],
         cursor=accepted[-1].updated_at if accepted else context.cursor,
     )
 
@@ -103,5 +123,9 @@ def review_definitions() -> dg.Definitions:
         uri=dg.EnvVar("OCR_PIPELINE_REVIEW_STORE_URI") if uri else DEFAULT_REVIEW_STORE_URI,
         endpoint_url=dg.EnvVar("OCR_PIPELINE_REVIEW_ENDPOINT_URL") if endpoint else None,
     )
-    return dg.Definitions(assets=[review_tasks], jobs=[apply_review_corrections], sensors=[review_answers_sensor],
-                          resources={"review_store": store})
+    return dg.Definitions(
+        assets=[review_tasks],
+        jobs=[apply_review_corrections],
+        sensors=[review_answers_sensor],
+        resources={"review_store": store},
+    )

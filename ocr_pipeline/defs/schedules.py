@@ -14,13 +14,19 @@ MAX_RETRIES_PER_DAY = 500
 
 
 def documents_to_retry(instance: dg.DagsterInstance, storage: StorageResource) -> list[str]:
-    """Partitions whose latest attempt failed at any stage, minus documents quarantined too often."""
+    """Partitions whose latest attempt failed at any stage (per Dagster, or in the failure ledger of
+    single-run backfills), minus documents quarantined too often."""
     keys = catalog_documents.get_partition_keys(dynamic_partitions_store=instance)
     failed: set[str] = set()
     for asset in CATALOG_ASSETS:
         statuses = instance.get_status_by_partition(dg.AssetKey(asset), keys, catalog_documents) or {}
         failed |= {key for key, status in statuses.items() if status == dg.AssetPartitionStatus.FAILED}
     work = storage.work()
+    failed |= {
+        obj.key.split("/", 1)[1].rsplit("/", 1)[0]
+        for obj in work.list("partitions/")
+        if obj.key.endswith("/failure.json")
+    }  # documents that failed inside a single-run backfill
     retry = []
     for key in sorted(failed):
         record_key = quarantine_key(key)
@@ -30,19 +36,29 @@ def documents_to_retry(instance: dg.DagsterInstance, storage: StorageResource) -
     return retry[:MAX_RETRIES_PER_DAY]
 
 
-@dg.schedule(job=process_catalog_document, cron_schedule="0 3 * * *", execution_timezone="UTC",
-             default_status=dg.DefaultScheduleStatus.RUNNING,
-             description="Re-runs documents whose last attempt failed (quarantined ones a bounded number of times).")
+@dg.schedule(
+    job=process_catalog_document,
+    cron_schedule="0 3 * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Re-runs documents whose last attempt failed (quarantined ones a bounded number of times).",
+)
 def retry_failed_documents(context: dg.ScheduleEvaluationContext, storage: StorageResource):
     day = context.scheduled_execution_time.strftime("%Y-%m-%d")
     keys = documents_to_retry(context.instance, storage)
     if not keys:
         return dg.SkipReason("no failed documents")
-    return [dg.RunRequest(run_key=f"retry:{key}:{day}", partition_key=key, tags={"ocr_pipeline/retry": "daily"}) for key in keys]
+    return [
+        dg.RunRequest(run_key=f"retry:{key}:{day}", partition_key=key, tags={"ocr_pipeline/retry": "daily"})
+        for key in keys
+    ]
 
 
 daily_review_checks = dg.ScheduleDefinition(
-    name="daily_review_checks", job=review_checks_job, cron_schedule="30 3 * * *", execution_timezone="UTC",
+    name="daily_review_checks",
+    job=review_checks_job,
+    cron_schedule="30 3 * * *",
+    execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Re-evaluates the review backlog across every published document.",
 )

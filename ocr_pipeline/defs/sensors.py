@@ -18,13 +18,18 @@ from ocr_pipeline.stages.landing_scan import ScanCursor, ScanLimits, scan_landin
     description="Adds a partition and requests a run for each new or changed PDF in the landing store.",
 )
 def s3_catalog_upload_sensor(context: dg.SensorEvaluationContext, storage: StorageResource) -> dg.SensorResult:
-    limits = ScanLimits(max_keys_per_tick=storage.scan_max_keys_per_tick, max_new_per_tick=storage.scan_max_runs_per_tick)
+    limits = ScanLimits(
+        max_keys_per_tick=storage.scan_max_keys_per_tick, max_new_per_tick=storage.scan_max_runs_per_tick
+    )
     result = scan_landing(storage.landing(), ScanCursor.from_json(context.cursor), datetime.now(timezone.utc), limits)
     keys = [partition_key_for(obj.key) for obj in result.new_objects]
-    context.log.info(f"listed {result.listed} objects, {len(keys)} new or changed, pass complete: {result.pass_complete}")
+    context.log.info(
+        f"listed {result.listed} objects, {len(keys)} new or changed, pass complete: {result.pass_complete}"
+    )
     return dg.SensorResult(
-        run_requests=[dg.RunRequest(run_key=f"{key}@{obj.etag}", partition_key=key)
-                      for key, obj in zip(keys, result.new_objects)],
+        run_requests=[
+            dg.RunRequest(run_key=f"{key}@{obj.etag}", partition_key=key) for key, obj in zip(keys, result.new_objects)
+        ],
         dynamic_partitions_requests=[catalog_documents.build_add_request(sorted(set(keys)))] if keys else [],
         cursor=result.cursor.to_json(),
     )

@@ -19,6 +19,11 @@ def quarantine_key(partition_key: str) -> str:
     return f"partitions/{partition_key}/quarantine.json"
 
 
+def failure_key(partition_key: str) -> str:
+    """The failure ledger entry of a document that failed inside a multi-document run."""
+    return f"partitions/{partition_key}/failure.json"
+
+
 def published_key(partition_key: str) -> str:
     return f"partitions/{partition_key}/published.json"
 
