@@ -66,3 +66,17 @@ def test_institution_comes_from_the_landing_path_unless_overridden():
     assert institution_for("Example University/catalog.pdf") == "Example University"
     assert institution_for("catalog.pdf") is None
     assert institution_for("Example University/catalog.pdf", "Override U") == "Override U"
+
+
+def test_dataset_of_documents_without_institution_reads_back(tmp_path):
+    import pandas as pd
+
+    from ocr_pipeline.storage.parquet import COURSES_SCHEMA, hive_key, table_bytes
+
+    row = {"document_id": "abc", "page": 1, "course_code": "CS 101", "confidence": 1.0, "needs_review": False}
+    key = hive_key("courses", None, "abc", "courses.parquet")
+    assert key == "courses/institution_key=_unknown/document_key=abc/courses.parquet"
+    (tmp_path / key).parent.mkdir(parents=True)
+    (tmp_path / key).write_bytes(table_bytes([row], COURSES_SCHEMA))
+    courses = pd.read_parquet(tmp_path / "courses")
+    assert courses["course_code"].tolist() == ["CS 101"] and courses["institution"].isna().all()

@@ -5,13 +5,13 @@ Every setting has a default that runs on a laptop; ``OCR_PIPELINE_*`` environmen
 code at S3, DynamoDB and GPU engines.
 """
 
+import functools
 import inspect
 import os
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from pydantic import PrivateAttr
 
 from ocr_pipeline.catalog.profile import CatalogProfile, profile_for
 from ocr_pipeline.ocr.base import OcrEngine
@@ -78,7 +78,7 @@ class DynamoResource(dg.ConfigurableResource):
 
 
 class OcrEngineResource(dg.ConfigurableResource):
-    """The OCR engine for pages without a usable text layer (built once per process, lazily)."""
+    """The OCR engine for pages without a usable text layer (built lazily, once per process)."""
 
     engine: str = DEFAULT_CPU_ENGINE
     batch_size: int = 4
@@ -91,7 +91,6 @@ class OcrEngineResource(dg.ConfigurableResource):
     endpoint_name: str | None = None
     """For the ``sagemaker`` engine."""
 
-    _instance: OcrEngine | None = PrivateAttr(default=None)
 
     def options(self) -> dict[str, Any]:
         """The settings the selected engine accepts (others are ignored)."""
@@ -107,9 +106,13 @@ class OcrEngineResource(dg.ConfigurableResource):
         return {k: v for k, v in candidates.items() if v is not None and k in accepted}
 
     def get(self) -> OcrEngine:
-        if self._instance is None:
-            self._instance = build_engine(self.engine, **self.options())
-        return self._instance
+        """The engine, built once per process for these settings (models load once, not per run)."""
+        return _engine(self.engine, tuple(sorted(self.options().items())))
+
+
+@functools.cache
+def _engine(name: str, options: tuple[tuple[str, Any], ...]) -> OcrEngine:
+    return build_engine(name, **dict(options))
 
 
 def _setting(name: str, default: Any) -> Any:

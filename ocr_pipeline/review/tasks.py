@@ -34,12 +34,14 @@ def published_rows(work: ObjectStore, output: ObjectStore, partition_key: str) -
     return pq.read_table(io.BytesIO(output.get(key))).to_pylist()
 
 
-def sane_text_layers(work: ObjectStore, document_id: str) -> dict[int, str]:
-    """Page -> text-layer text, for pages whose text layer passed the sanity checks."""
+def sane_text_layers(work: ObjectStore, document_id: str, pages: set[int]) -> dict[int, str]:
+    """Page -> text-layer text, for those of ``pages`` whose text layer passed the sanity checks."""
+    if not pages:
+        return {}
     return {
         record["page"]: "\n".join(line.text for line in reading_order([Line.from_dict(s) for s in record["segments"]]))
         for record in read_jsonl(work, pages_key(document_id))
-        if record["segments"] and not record["text_layer_problem"]
+        if record["page"] in pages and record["segments"] and not record["text_layer_problem"]
     }
 
 
@@ -50,7 +52,9 @@ def create_review_tasks(info: DocumentInfo, work: ObjectStore, output: ObjectSto
     pages = load_page_results(info.document_id, work)
     rows = published_rows(work, output, info.partition_key)
     corrected = {correction.page for correction in load_corrections(work, info.document_id)}
-    flags = page_flags(pages, rows, sane_text_layers(work, info.document_id), count_codes, rules, corrected)
+    ocr_pages = {page.ref.page for page in pages if page.method.startswith("ocr:")}
+    text_layers = sane_text_layers(work, info.document_id, ocr_pages)  # only OCR'd pages are compared
+    flags = page_flags(pages, rows, text_layers, count_codes, rules, corrected)
     images = ensure_page_images(work, [page.ref for page in pages if page.ref.page in flags], pdf)
     summary = TaskSummary(flags)
     for page, reasons in flags.items():

@@ -56,11 +56,11 @@ def table_bytes(rows: Sequence[dict[str, Any]], schema: pa.Schema) -> bytes:
 
 
 def hive_key(dataset: str, institution: str | None, document_id: str, filename: str) -> str:
-    """``<dataset>/institution_key=<i>/document_key=<d>/<filename>`` (Hive default for a null institution).
+    """``<dataset>/institution_key=<i>/document_key=<d>/<filename>`` (``_unknown`` for a null institution).
 
     The partition names differ from the ``institution``/``document_id`` columns inside the files,
     so pandas, pyarrow and DuckDB read the whole dataset with their default hive discovery.
     """
-    value = institution if institution else "__HIVE_DEFAULT_PARTITION__"
+    value = institution if institution else "_unknown"  # Hive's null marker would leave pyarrow no type to infer
     safe = value.replace("/", "_").replace("=", "_")
     return f"{dataset}/institution_key={safe}/document_key={document_id}/{filename}"
