@@ -143,3 +143,31 @@ def test_sagemaker_engine_through_boto3(sagemaker_shim: Shim) -> None:
     [failed] = engine.recognize(PAGES[1:])
     assert failed.status is PageStatus.FAILED and "ModelError" in failed.reasons[0]
     assert len(sagemaker_shim.paths) == 3
+
+
+def test_pipeline_with_the_http_engine_gives_the_same_rows_as_the_local_engine(service, cloud, instance):
+    import io
+
+    import pandas as pd
+
+    from ocr_pipeline.defs.resources import OcrEngineResource, StorageResource
+    from ocr_pipeline.local_runs import failure_message, materialize_document
+    from ocr_pipeline.storage.parquet import CONTRACT_COLUMNS
+    from ocr_pipeline_tests.synthetic.generator import generate_catalog, scan
+
+    cloud.upload("Remote U/scanned.pdf", scan(generate_catalog("units_parenthetical", n_courses=5).pdf))
+    tables = {}
+    for engine in ("rapidocr", "http"):
+        resources = cloud.resources()
+        resources["storage"] = StorageResource(landing_uri=f"s3://{cloud.bucket}/landing",
+                                               work_uri=f"s3://{cloud.bucket}/{engine}/work",
+                                               output_uri=f"s3://{cloud.bucket}/{engine}/output",
+                                               s3_endpoint_url=cloud.endpoint)
+        resources["ocr_engine"] = OcrEngineResource(engine=engine, base_url=service if engine == "http" else None)
+        result = materialize_document(instance, "Remote U/scanned.pdf", resources)
+        assert result.success, failure_message(result)
+        listing = cloud.s3.list_objects_v2(Bucket=cloud.bucket, Prefix=f"{engine}/output/courses/")["Contents"]
+        body = cloud.s3.get_object(Bucket=cloud.bucket, Key=listing[0]["Key"])["Body"].read()
+        tables[engine] = pd.read_parquet(io.BytesIO(body))[CONTRACT_COLUMNS]
+    assert len(tables["rapidocr"]) >= 4
+    pd.testing.assert_frame_equal(tables["rapidocr"], tables["http"])
