@@ -26,7 +26,7 @@ from ocr_pipeline.defs.jobs import CATALOG_ASSETS
 from ocr_pipeline.defs.partitions import catalog_documents
 from ocr_pipeline.storage.dynamo import DynamoCourseSink
 from ocr_pipeline_tests.ecs_harness.agent import EcsAgent
-from ocr_pipeline_tests.ecs_harness.deployment import Deployment, deploy, production_instance
+from ocr_pipeline_tests.ecs_harness.deployment import deploy, production_instance
 from ocr_pipeline_tests.synthetic.generator import generate_catalog
 
 REPO = Path(__file__).resolve().parents[1]
