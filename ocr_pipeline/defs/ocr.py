@@ -13,8 +13,8 @@ from ocr_pipeline.defs.progress import log_progress
 from ocr_pipeline.defs.resources import OcrEngineResource, StorageResource
 from ocr_pipeline.deploy.ecs import gpu_step_tags
 from ocr_pipeline.models import PageStatus
-from ocr_pipeline.stages.read import load_page_results, read_document
-from ocr_pipeline.stages.work_keys import pages_key, read_jsonl
+from ocr_pipeline.ocr.base import LazyEngine
+from ocr_pipeline.stages.read import read_document
 
 GPU_POOL = "gpu"
 GPU_STEP_TAGS = gpu_step_tags()
@@ -49,8 +49,7 @@ def ocr_pages(
     def one(partition_key: str) -> dg.MaterializeResult:
         info = document_info(storage, partition_key)
         work = storage.work()
-        needs_ocr = any(record["needs_ocr"] for record in read_jsonl(work, pages_key(info.document_id)))
-        engine = ocr_engine.get() if needs_ocr else None
+        engine = LazyEngine(ocr_engine.get)
         summary = read_document(
             info.document_id,
             work,
@@ -60,14 +59,9 @@ def ocr_pages(
             total_pages=info.page_count,
         )
         flagged = {
-            result.ref.page: "; ".join(result.text.reasons) or f"confidence {result.text.confidence:.2f}"
-            for result in load_page_results(info.document_id, work)
-            if result.status is not PageStatus.OK
-            or (
-                result.method != "text-layer"
-                and result.text.lines
-                and result.text.confidence < config.min_page_confidence
-            )
+            page: "; ".join(text.reasons) or f"confidence {text.confidence:.2f}"
+            for page, text in summary.doubtful.items()
+            if text.status is not PageStatus.OK or (text.lines and text.confidence < config.min_page_confidence)
         }
         check = dg.AssetCheckResult(
             check_name="pages_read_confidently",
@@ -80,7 +74,7 @@ def ocr_pages(
             },
         )
         return dg.MaterializeResult(
-            metadata={**summary.as_metadata(), "engine": engine.name if engine else "none"}, check_results=[check]
+            metadata={**summary.as_metadata(), "engine": engine.name if engine.built else "none"}, check_results=[check]
         )
 
     return materialize_partitions(context, storage, one)

@@ -7,7 +7,7 @@ An engine must never raise for a single bad page: it returns that page with
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -33,6 +33,31 @@ class OcrEngine(Protocol):
     def recognize(self, pages: Sequence[PageImage]) -> list[PageText]:
         """Read every page; one result per input page, same order."""
         ...
+
+
+class LazyEngine:
+    """An engine built on first use, so documents that need no OCR never load a model."""
+
+    def __init__(self, build: Callable[[], OcrEngine]) -> None:
+        self._build = build
+        self._engine: OcrEngine | None = None
+
+    @property
+    def built(self) -> bool:
+        return self._engine is not None
+
+    @property
+    def engine(self) -> OcrEngine:
+        if self._engine is None:
+            self._engine = self._build()
+        return self._engine
+
+    @property
+    def name(self) -> str:
+        return self.engine.name
+
+    def recognize(self, pages: Sequence[PageImage]) -> list[PageText]:
+        return self.engine.recognize(pages)
 
 
 def failed_page(engine: str, reason: str, seconds: float = 0.0) -> PageText:

@@ -27,6 +27,8 @@ class ReadSummary:
     by_method: Counter[str] = field(default_factory=Counter)
     failed_pages: list[int] = field(default_factory=list)
     confidences: list[float] = field(default_factory=list)
+    doubtful: dict[int, PageText] = field(default_factory=dict)
+    """Pages not read cleanly: not OK, or OCR'd (their confidence is for the caller to judge)."""
     ocr_seconds: float = 0.0
     seconds: float = 0.0
 
@@ -97,6 +99,8 @@ def _results(document_id: str, store: ObjectStore, engine: OcrEngine | None, bat
         summary.confidences.append(result.text.confidence)
         if result.status is PageStatus.FAILED:
             summary.failed_pages.append(result.ref.page)
+        if result.status is not PageStatus.OK or result.method != TEXT_LAYER:
+            summary.doubtful[result.ref.page] = result.text
         return result.to_dict()
 
     def flush() -> Iterator[dict[str, Any]]:
