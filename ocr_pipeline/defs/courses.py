@@ -2,15 +2,13 @@
 
 import dagster as dg
 
-from ocr_pipeline.catalog.codes import CodeMatcher
 from ocr_pipeline.catalog.validate import ValidationRules
 from ocr_pipeline.defs.documents import document_info, materialize_partitions
 
 from ocr_pipeline.defs.partitions import catalog_documents
 from ocr_pipeline.defs.resources import DynamoResource, StorageResource
-from ocr_pipeline.stages.parse import load_entries, parse_document
+from ocr_pipeline.stages.parse import parse_document
 from ocr_pipeline.stages.publish import publish_document
-from ocr_pipeline.stages.read import load_page_results
 
 COURSE_LIKE_MIN_CODES = 2
 
@@ -35,14 +33,8 @@ def course_catalog_tables(context: dg.AssetExecutionContext, storage: StorageRes
         info = document_info(storage, partition_key)
         work = storage.work()
         profile = storage.profile(info.institution)
-        summary = parse_document(info.document_id, work, profile)
-        pages_with_entries = {entry.page for entry in load_entries(info.document_id, work)}
-        matcher = CodeMatcher(profile.code_pattern)
-        uncovered = [
-            result.ref.page
-            for result in load_page_results(info.document_id, work)
-            if result.ref.page not in pages_with_entries and matcher.count_in(result.text.text) >= COURSE_LIKE_MIN_CODES
-        ]
+        summary = parse_document(info.document_id, work, profile, COURSE_LIKE_MIN_CODES)
+        uncovered = summary.uncovered_pages
         check = dg.AssetCheckResult(
             check_name="course_pages_have_entries",
             passed=not uncovered,

@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from ocr_pipeline.catalog.codes import CodeMatcher
 from ocr_pipeline.catalog.parser import parse_pages
 from ocr_pipeline.catalog.profile import CatalogProfile
 from ocr_pipeline.models import CourseEntry
@@ -19,6 +20,8 @@ from ocr_pipeline.storage.objects import ObjectStore
 class ParseSummary:
     entries: int
     pages_with_entries: int
+    uncovered_pages: list[int]
+    """Pages with several course codes in their text but no entry parsed."""
     low_confidence: int
     seconds: float
     preview: str
@@ -39,15 +42,21 @@ def preview_markdown(rows: list[dict[str, Any]], columns: tuple[str, ...], limit
     return "\n".join(lines)
 
 
-def parse_document(document_id: str, store: ObjectStore, profile: CatalogProfile) -> ParseSummary:
+def parse_document(document_id: str, store: ObjectStore, profile: CatalogProfile,
+                   course_like_min_codes: int = 2) -> ParseSummary:
+    """Parse and store a document's entries; also finds pages with course-like text but no entry."""
     started = time.perf_counter()
-    entries = parse_pages(load_page_results(document_id, store), profile)
-    write_jsonl(store, entries_key(document_id), (entry.to_dict() for entry in entries))
-    pages = Counter(entry.page for entry in entries)
+    page_results = load_page_results(document_id, store)
+    entries = parse_pages(page_results, profile)
     rows = [entry.to_dict() for entry in entries]
+    write_jsonl(store, entries_key(document_id), rows)
+    pages = Counter(entry.page for entry in entries)
+    matcher = CodeMatcher(profile.code_pattern)
     return ParseSummary(
         entries=len(entries),
         pages_with_entries=len(pages),
+        uncovered_pages=[result.ref.page for result in page_results
+                         if result.ref.page not in pages and matcher.count_in(result.text.text) >= course_like_min_codes],
         low_confidence=sum(1 for e in entries if e.confidence < profile.min_confidence),
         seconds=round(time.perf_counter() - started, 3),
         preview=preview_markdown(rows, ("page", "course_code", "title", "credits_min", "credits_max", "confidence")),
