@@ -39,6 +39,13 @@ CONTINUATION_START = re.compile(r"^(?:and|or|nor|with|are|is|must|may|concurrent
 OPEN_END = re.compile(r"(?:[:,;&(/]|\b(?:and|or|nor|with|see|see also|prerequisites?|corequisites?|including|"
                       r"completed|following|than|of|in|the)\b)\s*$", re.IGNORECASE)
 FIELD = re.compile(r"^(?P<label>[A-Z][A-Za-z()/'&-]*(?: [A-Za-z()/'&-]+){0,3})\s*:\s*(?P<value>.*)$")
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"(\[])")
+NEXT_LABEL = re.compile(r"(?:^|(?<=[.;,]\s))(?:[A-Z][A-Za-z-]*(?: [A-Za-z-]+)?|PR or CR)\s?:\s")
+"""A label run into text after a prerequisite (``Coreq:``, ``Cross Listing:``) ends it."""
+REQUIREMENT = re.compile(r"\b(?:[A-Z]{2,5} ?\d{2,4}[A-Z]?|\d{3}[A-Z]?|recommended|required|equivalent|consent|permission|"
+                         r"standing|approval|admission)\b", re.IGNORECASE)
+SECTION_LABEL = re.compile(r"^(?:pre-?req\w*|co-?req\w*|credits?|units?|description|notes?|PR)\b", re.IGNORECASE)
+"""Labels that start a field of their own even inside a bold run."""
 SIZE_CHANGE = 1.1
 """Font sizes differing by more than this factor are different paragraphs."""
 HEIGHT_CHANGE = 1.3
@@ -104,6 +111,8 @@ def join_lines(parts: Sequence[str]) -> str:
             continue
         if out.endswith("-") and len(out) > 1 and out[-2].isalpha() and part[:1].islower():
             out = out[:-1] + part
+        elif out.endswith(("-", "/")) and len(out) > 1 and out[-2].isalnum() and part[:1].isalnum():
+            out += part  # a compound's hyphen (``Pre-`` + ``Accounting``) or ``451/`` + ``851``
         else:
             out = f"{out} {part}" if out else part
     return out
@@ -146,6 +155,43 @@ def _is_title_like(text: str) -> bool:
     """Title Case words without a sentence break, e.g. ``Introduction to Data Structures``."""
     words = text.split()
     return bool(words) and words[0][:1].isupper() and ". " not in text and _title_case_prefix(words) == len(words)
+
+
+def looks_like_title(text: str) -> bool:
+    """A cell or line that can be a course title: words with lowercase letters, not a code, number or label."""
+    text = _strip_punct(text)
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) < 3 or trailing_number(text) is not None or find_credits(text) is not None:
+        return False
+    if any(c.islower() for c in letters):
+        return True
+    words = text.split()  # upper case: words, not department or code tokens (``HPA-PUB AFF``)
+    return sum(len(w) > 4 and "-" not in w for w in words) * 2 >= len(words)
+
+
+def _sentences(text: str) -> list[str]:
+    """Sentences of ``text``; initials (``C. I.``) and lowercase continuations do not end one."""
+    out, begin = [], 0
+    for match in SENTENCE_END.finditer(text):
+        before, after = text[: match.start()], text[match.end():]
+        if re.search(r"\b[A-Z]\.$", before) and re.match(r"[A-Z]\.(?:\s|$)", after):
+            continue
+        out.append(text[begin: match.start()].strip())
+        begin = match.end()
+    return [*out, text[begin:].strip()]
+
+
+def split_prerequisite(text: str) -> tuple[str, str]:
+    """A run-in prerequisite and what follows it: it ends at the next ``Label:`` or with its sentence,
+    unless the next sentence is a short one about requirements (``STAT 380 recommended.``)."""
+    label = NEXT_LABEL.search(text)
+    head, tail = (text[: label.start()], text[label.start():]) if label else (text, "")
+    sentences = _sentences(head)
+    keep = 1
+    while keep < len(sentences) and len(sentences[keep].split()) <= 6 and REQUIREMENT.search(sentences[keep]):
+        keep += 1
+    rest = " ".join(sentences[keep:] + ([tail] if tail else []))
+    return " ".join(sentences[:keep]).strip(), rest.strip()
 
 
 def _label_in(text: str, labels: Sequence[str]) -> bool:
@@ -225,10 +271,13 @@ def paragraph_break(items: Sequence[_Item], index: int, layout: _Layout) -> bool
     if index == 0:
         return True
     previous, item = items[index - 1], items[index]
-    if FIELD.match(item.text) or not _same_scale(previous, item):
+    if not _same_scale(previous, item):
         return True
-    if previous.line.bold and previous.line.bold_chars and item.line.bold_chars:
-        return False  # a bold run (a wrapped title) goes on
+    if previous.line.bold and previous.line.bold_chars and item.line.bold_chars and not SECTION_LABEL.match(item.text) \
+            and (not FIELD.match(item.text) or ("\t" not in previous.line.text and find_credits(previous.text) is None)):
+        return False  # a bold run (a wrapped title, even one ending ``Title:``) goes on
+    if FIELD.match(item.text):
+        return True
     if _ends_short(previous, item):
         return True
     same_column = previous.page == item.page and item.line.box[1] > previous.line.box[1]
@@ -332,15 +381,20 @@ def split_header(text: str, bold: int | None = None) -> tuple[str | None, Credit
     """
     cells = _cells(text)
     if len(cells) > 1 and bold is None:
-        credits = next((cr for c in cells[1:] if (cr := find_credits(c) or trailing_number(c))), None)
-        return _strip_punct(cells[0]) or None, credits, ""
+        credits = next((cr for c in cells if (cr := find_credits(c) or trailing_number(c))), None)
+        title = next((_strip_punct(c) for c in cells if looks_like_title(c)), None)
+        return title, credits, ""
     text = clean_text(text)
-    if bold is not None and 0 < bold < len(text):
-        title, credits, leftover = split_header(text[:bold])
-        tail = text[bold:].strip()
+    if bold is not None and 0 < bold <= len(text):
+        head, tail = text[:bold], text[bold:].strip()
+        credits = find_credits(head)
+        if credits is not None:
+            head = head[: credits.start]
+        elif (number := trailing_number(head)) is not None and number.start > 0:
+            credits, head = number, head[: number.start]
         if credits is None and (found := find_credits(tail)) is not None and found.start <= 2:
             credits, tail = found, tail[found.end:]
-        return title, credits, " ".join(p for p in (leftover, tail.lstrip(" .)|")) if p)
+        return _strip_punct(head) or None, credits, tail.lstrip(" .)|")
     credits = find_credits(text)
     if credits is not None and credits.start <= HEADER_REACH:
         before = _strip_punct(text[: credits.start])
@@ -374,14 +428,34 @@ def _header(items: Sequence[_Item], paragraphs: list[list[int]], start: _Start,
     code = matcher.at_start(raw)
     end = code.end if code is not None else 0
     if "\t" in raw[end:].strip():
-        return (*split_header(raw[end:].strip(" .:-–—\t")), 1)
-    text = join_lines([raw] + [items[i].line.text for i in indices[1:]])
-    prefix = clean_text(raw[:end])
-    rest = text[len(prefix):].lstrip(" .:-–—|")
-    bold = _bold_run(items, indices) if _code_is_bold(first.line, start.code) else None
-    if bold is not None:
-        bold -= len(text) - len(rest)
-    return (*split_header(rest, bold if bold and bold > 0 else None), 1)
+        title, credits, leftover = split_header(raw[end:].strip(" .:-–—\t"))
+    else:
+        text = join_lines([raw] + [items[i].line.text for i in indices[1:]])
+        prefix = clean_text(raw[:end])
+        rest = text[len(prefix):].lstrip(" .:-–—|")
+        bold = _bold_run(items, indices) if _code_is_bold(first.line, start.code) else None
+        if bold is not None:
+            bold -= len(text) - len(rest)
+        title, credits, leftover = split_header(rest, bold if bold and bold > 0 else None)
+    if title is None and "\t" in raw[end:].strip() and len(indices) > 1:
+        run_in = _run_in_title(items, indices[1:])  # the title's bold run went on from the code line
+        if run_in is not None:
+            return run_in[0], credits, run_in[1], 1
+    if title is None and len(paragraphs) > 1 and (run_in := _run_in_title(items, paragraphs[1])) is not None:
+        return run_in[0], credits, run_in[1], 2
+    return title, credits, leftover, 1
+
+
+def _run_in_title(items: Sequence[_Item], indices: list[int]) -> tuple[str, str] | None:
+    """A title run into the paragraph after a code line: its bold run, else a ``Title:`` lead."""
+    text = join_lines([items[i].line.text for i in indices])
+    bold = _bold_run(items, indices)
+    if bold is not None and 0 < bold <= len(text):
+        return _strip_punct(text[:bold]), text[bold:].strip()
+    lead = re.match(r"^([A-Z][^:.;]{2,120}):\s*(.*)$", text)
+    if lead is not None and looks_like_title(lead.group(1)):
+        return lead.group(1).strip(), lead.group(2)
+    return None
 
 
 def _is_heading(item: _Item, indices: Sequence[int]) -> bool:
@@ -437,7 +511,9 @@ def _read_fields(items: Sequence[_Item], paragraphs: Sequence[list[int]], fields
             kind = _section(label.group("label"), profile)
             value = label.group("value")
             if kind == "prerequisites":
-                fields.prerequisites.append(value)
+                prerequisite, after = split_prerequisite(value)
+                fields.prerequisites.append(prerequisite)
+                fields.description += [after] if after else []
             elif kind == "description":
                 fields.description.append(value)
             elif kind == "credits" and fields.credits is None:
@@ -464,8 +540,9 @@ def _entry_fields(items: Sequence[_Item], paragraphs: list[list[int]], start: _S
     description = join_lines(fields.description)
     inline = profile.inline_prerequisite_pattern.search(description)
     if inline is not None:
-        fields.prerequisites.insert(0, description[inline.end():])
-        description = description[: inline.start()]
+        prerequisite, after = split_prerequisite(description[inline.end():])
+        fields.prerequisites.insert(0, prerequisite)
+        description = f"{description[: inline.start()]} {after}"
     fields.description = [description.strip()] if description.strip(" .") else []
     return fields
 
