@@ -47,6 +47,8 @@ class Line:
     size: float | None = None
     bold_chars: int | None = None
     label: str = "text"
+    cells: tuple[tuple[float, float], ...] = ()
+    """Left and right edges of each tab-separated cell of a table row (empty for running text)."""
 
     @property
     def bold(self) -> bool:
@@ -57,11 +59,11 @@ class Line:
 
     def to_dict(self) -> dict[str, Any]:
         return {"text": self.text, "box": list(self.box), "confidence": self.confidence, "size": self.size,
-                "bold_chars": self.bold_chars, "label": self.label}
+                "bold_chars": self.bold_chars, "label": self.label, "cells": [list(c) for c in self.cells]}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Line:
-        return cls(**{**data, "box": tuple(data["box"])})
+        return cls(**{**data, "box": tuple(data["box"]), "cells": tuple(tuple(c) for c in data.get("cells", ()))})
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,8 @@ from statistics import median
 from ocr_pipeline.catalog.codes import CodeMatch, CodeMatcher
 from ocr_pipeline.catalog.credits import Credits, find_credits, trailing_number
 from ocr_pipeline.catalog.profile import CatalogProfile
+from ocr_pipeline.catalog.tables import HEADER_REACH as TABLE_HEADER_REACH
+from ocr_pipeline.catalog.tables import Columns, code_cell, continue_row, header_columns, row_fields
 from ocr_pipeline.models import CourseEntry, Line, PageResult
 
 EDGE_ZONE = 0.08
@@ -305,6 +307,10 @@ def _code_is_bold(line: Line, code: CodeMatch) -> bool:
 def _candidate(items: Sequence[_Item], index: int, matcher: CodeMatcher, layout: _Layout) -> _Start | None:
     """The evidence that ``items[index]`` starts an entry, or ``None`` when it cannot."""
     item = items[index]
+    row = code_cell(item.line, matcher)
+    if row is not None and any(looks_like_title(cell) for cell in _cells(item.line.text)[row[0] + 1:]):
+        shape = (row[1].sep, -1 if row[1].number_only else row[1].subject.count("-"))
+        return _Start(index, row[1], 3, frozenset({"row"}), shape)  # a table row with its title in a cell
     code = matcher.at_start(item.text)
     if code is None:
         return None
@@ -334,7 +340,7 @@ def _candidate(items: Sequence[_Item], index: int, matcher: CodeMatcher, layout:
         score = 0  # a bare code that is not followed by its title is a list item or a reference
     if score < 1:
         return None
-    shape = (code.sep, code.subject.count("-"))
+    shape = (code.sep, -1 if code.number_only else code.subject.count("-"))
     return _Start(index, code, score, frozenset(style - {"credits", "paragraph"}), shape)
 
 
@@ -343,10 +349,28 @@ def find_starts(items: Sequence[_Item], matcher: CodeMatcher, layout: _Layout) -
     candidates = [c for i in range(len(items)) if (c := _candidate(items, i, matcher, layout))]
     if not candidates:
         return []
-    style = Counter(c.style for c in candidates).most_common(1)[0][0]
     parts = Counter(c.shape[1] for c in candidates).most_common(1)[0][0]
+    if parts != -1:  # number-only codes only where they are the catalog's usual shape
+        candidates = [c for c in candidates if c.shape[1] != -1]
+    if not candidates:
+        return []
+    style = Counter(c.style for c in candidates).most_common(1)[0][0]
     return [c for c in candidates
             if c.score - (c.style != style) - (c.shape[1] != parts) >= 2 or (c.style == style and c.shape[1] == parts)]
+
+
+def _table_columns(items: Sequence[_Item], rows: set[int]) -> dict[int, Columns | None]:
+    """The header columns that apply to each table row: the header above a table's first row, carried
+    on to later rows and to tables continuing on the next page without a header of their own."""
+    current: Columns | None = None
+    found: dict[int, Columns | None] = {}
+    for index in sorted(rows):
+        if index - 1 not in rows:
+            above = [items[i].line for i in range(max(0, index - TABLE_HEADER_REACH), index)
+                     if items[i].page == items[index].page and i not in rows]
+            current = header_columns(above) or current
+        found[index] = current
+    return found
 
 
 def _usual_code(code: CodeMatch, separator: str) -> tuple[str, str | None]:
@@ -505,6 +529,10 @@ def _read_fields(items: Sequence[_Item], paragraphs: Sequence[list[int]], fields
                 and len(text) < 40 and (label is None or _section(label.group("label"), profile) == "credits"):
             fields.credits = credits
             continue
+        if credits is not None and credits.start == 0 and fields.credits is None:
+            fields.credits = credits  # a paragraph led by the credits (``Credits 3. 3 Lecture Hours. ...``)
+            text = text[credits.end:].lstrip(" .;")
+            label = FIELD.match(text)
         if "\t" in items[indices[0]].line.text.strip() and len(indices) == 1:
             continue  # a table row (its credits were read above)
         if label is not None:
@@ -533,7 +561,19 @@ def _read_fields(items: Sequence[_Item], paragraphs: Sequence[list[int]], fields
 
 
 def _entry_fields(items: Sequence[_Item], paragraphs: list[list[int]], start: _Start, matcher: CodeMatcher,
-                  profile: CatalogProfile, layout: _Layout) -> _Fields:
+                  profile: CatalogProfile, layout: _Layout, columns: Columns | None) -> _Fields:
+    if "row" in start.style:
+        index = start.index
+        below = []
+        for item in items[index + 1: index + 1 + TABLE_HEADER_REACH]:
+            if item.page != items[index].page or code_cell(item.line, matcher) is not None:
+                break
+            below.append(item.line)
+        line = continue_row(items[index].line, below)
+        found = code_cell(line, matcher)
+        title, credits, prerequisites = row_fields(line, found[0] if found else 0, columns, looks_like_title)
+        return _Fields(title=_strip_punct(title) if title else None, credits=credits,
+                       prerequisites=[prerequisites] if prerequisites else [])
     title, credits, leftover, used = _header(items, paragraphs, start, matcher)
     fields = _Fields(title=title, credits=credits, description=[leftover] if leftover else [])
     _read_fields(items, paragraphs[used:], fields, profile, layout)
@@ -606,14 +646,18 @@ def parse_pages(pages: Sequence[PageResult], profile: CatalogProfile | None = No
     items = body_lines(pages)
     layout = _layout(items)
     starts = find_starts(items, matcher, layout)
+    columns = _table_columns(items, {s.index for s in starts if "row" in s.style})
     methods = {page.ref.page: page.method for page in pages}
     drafts = []
     for position, start in enumerate(starts):
         end = starts[position + 1].index if position + 1 < len(starts) else len(items)
+        if "row" in start.style:
+            end = start.index + 1  # a table row is its own entry
         paragraphs = _paragraphs(items, start.index, end, layout)
         paragraphs = paragraphs[: _entry_end(items, paragraphs, start, layout)]
         used = [i for group in paragraphs for i in group]
-        drafts.append((start, _entry_fields(items, paragraphs, start, matcher, profile, layout), used))
+        fields = _entry_fields(items, paragraphs, start, matcher, profile, layout, columns.get(start.index))
+        drafts.append((start, fields, used))
     if not drafts:
         return []
     catalog = _Catalog(

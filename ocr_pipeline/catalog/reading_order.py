@@ -90,9 +90,15 @@ def _join(row: Sequence[Line]) -> Line:
         return row[0]
     first = row[0]
     text = row[0].text.strip()
+    cells = [[first.box[0], first.box[2]]]
     for previous, part in zip(row, row[1:]):
         height = max(previous.box[3] - previous.box[1], part.box[3] - part.box[1])
-        text += ("\t" if part.box[0] - previous.box[2] > CELL_GAP * height else " ") + part.text.strip()
+        if part.box[0] - previous.box[2] > CELL_GAP * height:
+            text += "\t" + part.text.strip()
+            cells.append([part.box[0], part.box[2]])
+        else:
+            text += " " + part.text.strip()
+            cells[-1][1] = part.box[2]
     bold_chars = None
     if first.bold_chars is not None:
         bold_chars = first.bold_chars if not first.bold else len(first.text.strip())
@@ -108,6 +114,7 @@ def _join(row: Sequence[Line]) -> Line:
         size=max(sizes) if sizes else None,
         bold_chars=bold_chars,
         label=first.label,
+        cells=tuple((x0, x1) for x0, x1 in cells) if len(cells) > 1 else (),
     )
 
 

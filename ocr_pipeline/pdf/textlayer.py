@@ -24,7 +24,7 @@ FORCE_BOLD_FLAG = 1 << 18
 SOFT_HYPHENS = str.maketrans({"\ufffe": "-", "\x02": "-", "\u00ad": "-"})
 """pdfium reports a line-end hyphen as U+FFFE (or STX); it is a printed hyphen."""
 GAP_SPLIT_FACTOR = 1.0
-"""A gap wider than this many font sizes ends a segment (a column gutter, a table cell)."""
+"""A gap wider than this many font sizes (of the smaller run) ends a segment (a column gutter, a table cell)."""
 SPACE_FACTOR = 0.12
 """A gap wider than this many font sizes between two runs is a word space."""
 SAME_LINE_OVERLAP = 0.5
@@ -151,7 +151,7 @@ def _segments(runs: list[_Run]) -> list[list[_Run]]:
             if last.top <= run.bottom or last.bottom >= run.top:
                 continue  # another line
             gap = run.left - last.right
-            if -run.size <= gap <= GAP_SPLIT_FACTOR * max(run.size, last.size):
+            if -run.size <= gap <= GAP_SPLIT_FACTOR * min(run.size, last.size):
                 overlap = _vertical_overlap(last, run)
                 if overlap >= best_overlap:
                     best, best_overlap = segment, overlap
