@@ -163,7 +163,8 @@ def extract(args: argparse.Namespace) -> int:
         courses, pages = _summary(outcomes, LocalObjectStore(storage.output_uri), time.perf_counter() - started)
         courses.to_parquet(out / "courses.parquet", index=False)
         pages[
-            ["document_id", "page", "method", "engine", "confidence", "needs_review"] if len(pages) else []
+            ["document_id", "page", "method", "engine", "confidence", "needs_review", "status", "reasons"]
+            if len(pages) else []
         ].to_parquet(out / "pages.parquet", index=False)
     print(f"wrote {out / 'courses.parquet'} and {out / 'pages.parquet'}")
     failed = {k: v for k, v in outcomes.items() if v is not None}

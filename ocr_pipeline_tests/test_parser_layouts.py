@@ -8,6 +8,7 @@ import pytest
 
 from ocr_pipeline.catalog.parser import parse_pages
 from ocr_pipeline.catalog.profile import CatalogProfile
+from ocr_pipeline.catalog.validate import ValidationRules
 from ocr_pipeline.stages.read import load_page_results, read_document
 from ocr_pipeline.stages.render import RenderSettings, render_document
 from ocr_pipeline.storage.objects import LocalObjectStore
@@ -36,4 +37,4 @@ def test_layout_is_parsed_exactly(layout: str) -> None:
         assert _norm(entry.description) == _norm(course.description), course.course_code
         assert _norm(entry.prerequisites) == _norm(course.prerequisites), course.course_code
         assert entry.page == course.page
-        assert entry.confidence >= CatalogProfile().min_confidence, (course.course_code, entry.reasons)
+        assert entry.confidence >= ValidationRules().min_confidence and not entry.reasons, (course.course_code, entry.reasons)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ocr_pipeline.catalog.parser import join_lines, parse_pages, split_header
 from ocr_pipeline.catalog.profile import CatalogProfile
+from ocr_pipeline.catalog.validate import ValidationRules
 from ocr_pipeline.models import Line, PageRef, PageResult, PageText
 
 WIDTH, HEIGHT, LEFT, RIGHT = 1224, 1584, 100, 1100
@@ -113,6 +114,6 @@ def test_low_ocr_confidence_lowers_confidence_with_reasons() -> None:
     rows = [("BIOL 110 Cell Biology (4 credits)", None), (FILLER + " labs.", None)]
     good = parse_pages([_page(rows, ocr=True, confidence=0.99)])[0]
     bad = parse_pages([_page(rows, ocr=True, confidence=0.5)])[0]
-    assert good.confidence >= CatalogProfile().min_confidence > bad.confidence
+    assert good.confidence >= ValidationRules().min_confidence > bad.confidence
     assert any("OCR confidence" in reason for reason in bad.reasons)
     assert not good.reasons

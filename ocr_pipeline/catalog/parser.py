@@ -48,6 +48,19 @@ REQUIREMENT = re.compile(r"\b(?:[A-Z]{2,5} ?\d{2,4}[A-Z]?|\d{3}[A-Z]?|recommende
                          r"standing|approval|admission)\b", re.IGNORECASE)
 SECTION_LABEL = re.compile(r"^(?:pre-?req\w*|co-?req\w*|credits?|units?|description|notes?|PR)\b", re.IGNORECASE)
 """Labels that start a field of their own even inside a bold run."""
+LABEL_VALUE = re.compile(r"^[A-Za-z][A-Za-z .]{0,20}:\s*\S{0,8}$")
+"""A title like ``Term: 3`` is a form label with its value."""
+_BARE_CREDITS_END = re.compile(r"\(\s*\d{1,2}(?:\.\d)?(?:\s*-\s*\d{1,2})?\s*\)\s*$")
+MAX_TITLE_LENGTH = 150
+MIN_OCR_LINE_CONFIDENCE = 0.9
+"""Entries whose OCR'd lines average below this are flagged."""
+MIN_OCR_WORD_CONFIDENCE = 0.6
+"""Entries with a line read below this confidence are flagged."""
+FORM_FIELD = re.compile(r"^[^\W\d][\w ().-]{1,30}\s:\s*\S*")
+"""A form's ``Label : value`` field (a course described as a form, one per page)."""
+MIN_FORM_FIELDS = 3
+MIN_PAGE_COVERAGE = 0.5
+"""A page whose entries cover less than this share of its code-led lines is flagged."""
 SIZE_CHANGE = 1.1
 """Font sizes differing by more than this factor are different paragraphs."""
 HEIGHT_CHANGE = 1.3
@@ -599,41 +612,76 @@ class _Catalog:
     description: float
     style: frozenset[str] | None
     shape: tuple[str, int] | None
+    digits: int | None
+    """The usual count of digits in a course number (a truncated code has fewer)."""
+
+
+def title_doubts(title: str | None) -> list[str]:
+    """Why a title may be wrong: the shapes a wrongly chosen title takes in real catalogs."""
+    if not title:
+        return ["no title found"]
+    bare = title.strip()
+    if len(bare) <= 2:
+        return ["title is one or two characters"]
+    doubts = []
+    if not looks_like_title(bare) and find_credits(bare) is None:
+        doubts.append("title looks like a code or a column value")
+    if LABEL_VALUE.match(bare):
+        doubts.append("title looks like a label and its value")
+    if bare[:1].islower():
+        doubts.append("title starts mid-sentence")
+    if find_credits(bare) is not None or _BARE_CREDITS_END.search(bare):
+        doubts.append("title contains a credit notation")
+    if OPEN_END.search(bare) and not bare.endswith((")", "&")):
+        doubts.append("title looks cut off")
+    if len(bare) > MAX_TITLE_LENGTH:
+        doubts.append(f"title longer than {MAX_TITLE_LENGTH} characters")
+    return doubts
 
 
 def _score(start: _Start, fields: _Fields, confidences: Sequence[float], catalog: _Catalog) -> tuple[float, list[str]]:
-    """Parse confidence in [0, 1] from the entry's evidence, and the reasons it falls short."""
+    """Parse confidence in [0, 1] from the entry's evidence, and the reasons it falls short.
+
+    Every reason is a doubt a reviewer should settle: an entry with any reason is flagged."""
     score = 0.55 + min(start.score, 4) * 0.05
-    reasons = []
-    if fields.title and 2 <= len(fields.title) <= 150:
-        score += 0.15
-    else:
-        reasons.append("no title found")
+    reasons = title_doubts(fields.title)
+    score += 0.15 if not reasons else -0.15 * len(reasons)
     if fields.credits is not None or catalog.credits < 0.5:
         score += 0.1
     else:
         reasons.append("no credits found (most entries in this catalog have them)")
     if fields.description or catalog.description < 0.5:
         score += 0.05
-    else:
-        reasons.append("no description found (most entries in this catalog have one)")
     if catalog.style is not None and start.style != catalog.style:
         score -= 0.1
         reasons.append("entry start differs from this catalog's usual style")
     if catalog.shape is not None and start.shape[1] != catalog.shape[1]:
         score -= 0.1
         reasons.append("course code shape differs from this catalog's usual shape")
+    if catalog.digits and _digits(start.code) < catalog.digits:
+        score -= 0.1
+        reasons.append(f"course number has {_digits(start.code)} digits where this catalog's have {catalog.digits}")
     mean = sum(confidences) / len(confidences) if confidences else 1.0
     lowest = min(confidences, default=1.0)
     score = max(0.0, min(1.0, score))
     if mean < 1.0:
         score *= 0.5 + 0.5 * mean
-    if mean < 0.9:
+    if mean < MIN_OCR_LINE_CONFIDENCE:
         reasons.append(f"low OCR confidence ({mean:.2f})")
-    if lowest < 0.6:
+    if lowest < MIN_OCR_WORD_CONFIDENCE:
         score -= 0.1
         reasons.append(f"a line was read with confidence {lowest:.2f}")
     return round(max(0.0, score), 4), reasons
+
+
+def _usual(counts: Counter[int]) -> int | None:
+    """The value most entries share, when at least 80% do (else the catalog has no usual one)."""
+    value, count = counts.most_common(1)[0]
+    return value if count >= 0.8 * sum(counts.values()) else None
+
+
+def _digits(code: CodeMatch) -> int:
+    return len(re.match(r"\d*", code.number).group())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -665,6 +713,7 @@ def parse_pages(pages: Sequence[PageResult], profile: CatalogProfile | None = No
         description=sum(bool(f.description) for _, f, _ in drafts) / len(drafts),
         style=Counter(s.style for s, _, _ in drafts).most_common(1)[0][0],
         shape=Counter(s.shape for s, _, _ in drafts).most_common(1)[0][0],
+        digits=_usual(Counter(_digits(s.code) for s, _, _ in drafts)),
     )
     separator = Counter(s.code.sep for s, _, _ in drafts).most_common(1)[0][0]
     entries = []
@@ -691,3 +740,32 @@ def parse_pages(pages: Sequence[PageResult], profile: CatalogProfile | None = No
             extraction_method=methods.get(item.page, "text-layer"),
         ))
     return entries
+
+
+def page_doubts(pages: Sequence[PageResult], entries: Sequence[CourseEntry], profile: CatalogProfile | None = None,
+                min_code_lines: int = 2) -> dict[int, list[str]]:
+    """Pages with course-like text that the entries do not cover, with the reason.
+
+    A line that begins with a course code (or a table row with a code cell) looks like an entry;
+    a page with at least ``min_code_lines`` of them and entries for fewer than
+    :data:`MIN_PAGE_COVERAGE` of them is flagged: its entries were probably missed.
+    """
+    matcher = CodeMatcher((profile or CatalogProfile()).code_pattern)
+    found = Counter(entry.page for entry in entries)
+    lines: Counter[int] = Counter()
+    credits: Counter[int] = Counter()
+    fields: Counter[int] = Counter()
+    for item in body_lines(pages):
+        if matcher.at_start(item.text) is not None or code_cell(item.line, matcher) is not None:
+            lines[item.page] += 1
+        credits[item.page] += find_credits(item.text) is not None
+        fields[item.page] += sum(1 for cell in _cells(item.line.text) if FORM_FIELD.match(cell))
+    doubts = {
+        page: [f"course-like text: {count} lines start with a course code but {found[page]} entries were parsed"]
+        for page, count in lines.items()
+        if count >= min_code_lines and found[page] < MIN_PAGE_COVERAGE * count
+    }
+    for page in credits.keys() - doubts.keys():
+        if not found[page] and credits[page] and fields[page] >= MIN_FORM_FIELDS:
+            doubts[page] = [f"course-like text: a credit notation and {fields[page]} form fields but no entry parsed"]
+    return dict(sorted(doubts.items()))

@@ -7,7 +7,6 @@ A profile is a small YAML file a user can add without touching code, e.g.
     code_pattern: '(?P<subject>[A-Z]{3,4})(?P<sep>-)(?P<number>\\d{3})'
     prerequisite_labels: [Prerequisites, Pre-requisites, Requires]
     credit_labels: [Credits, Semester Hours]
-    min_confidence: 0.8
 """
 
 from __future__ import annotations
@@ -31,8 +30,6 @@ class CatalogProfile:
     corequisite_labels: tuple[str, ...] = ("Corequisite", "Corequisites", "Corequisite(s)", "Co-requisite", "Co-requisites")
     credit_labels: tuple[str, ...] = ("Credits", "Credit", "Credit Hours", "Units", "ECTS", "ECTS credits", "ECTS Credits", "Hours")
     description_labels: tuple[str, ...] = ("Description", "Course Description", "Content", "Course Content", "Summary")
-    min_confidence: float = 0.75
-    """Entries below this parse confidence are flagged for review."""
 
     @property
     def prerequisite_pattern(self) -> re.Pattern[str]:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ocr_pipeline.models import CourseEntry, DocumentInfo, PageResult, PageStatus
-
-CODE_SHAPE = re.compile(r"^[A-Z][A-Z&]*(?:[/-][A-Z][A-Z&]*)*[ -]?\d{1,4}[A-Z]{0,2}$")
 
 
 @dataclass(frozen=True)
@@ -20,6 +18,7 @@ class ValidationRules:
     max_credits: float = 30.0
     min_confidence: float = 0.75
     max_title_length: int = 200
+    max_code_length: int = 40
 
 
 def validation_problems(entry: CourseEntry, rules: ValidationRules) -> list[str]:
@@ -29,11 +28,11 @@ def validation_problems(entry: CourseEntry, rules: ValidationRules) -> list[str]
         problems.append("missing title")
     elif len(entry.title) > rules.max_title_length:
         problems.append(f"title longer than {rules.max_title_length} characters")
-    if not CODE_SHAPE.match(entry.course_code):
+    if not any(c.isdigit() for c in entry.course_code) or len(entry.course_code) > rules.max_code_length:
         problems.append(f"course code {entry.course_code!r} has an unexpected shape")
     for value in (entry.credits_min, entry.credits_max):
-        if value is not None and not rules.min_credits < value <= rules.max_credits:
-            problems.append(f"credits {value:g} outside ({rules.min_credits:g}, {rules.max_credits:g}]")
+        if value is not None and not rules.min_credits <= value <= rules.max_credits:
+            problems.append(f"credits {value:g} outside [{rules.min_credits:g}, {rules.max_credits:g}]")
             break
     if entry.credits_min is not None and entry.credits_max is not None and entry.credits_min > entry.credits_max:
         problems.append("credits_min above credits_max")
@@ -46,20 +45,24 @@ def validate_entries(entries: Sequence[CourseEntry], info: DocumentInfo, pages: 
     page_status = {page.ref.page: page.text for page in pages}
     first_seen: dict[str, int] = {}
     occurrences: dict[str, int] = {}
+    counts = Counter(entry.course_code for entry in entries)
     rows = []
     for entry in entries:
         problems = validation_problems(entry, rules)
         if entry.confidence < rules.min_confidence:
             problems.append(f"parse confidence {entry.confidence:.2f} below {rules.min_confidence:.2f}")
-        reasons = [*entry.reasons, *problems]
+        problems += entry.reasons  # the parser's doubts (title, code shape, missing credits, OCR)
+        reasons = list(dict.fromkeys(problems))
         if entry.course_code in first_seen:
             reasons.append(f"duplicate course code (first on page {first_seen[entry.course_code]})")
+        elif counts[entry.course_code] > 1:
+            reasons.append(f"course code printed {counts[entry.course_code]} times in this document")
         first_seen.setdefault(entry.course_code, entry.page)
         occurrence = occurrences[entry.course_code] = occurrences.get(entry.course_code, 0) + 1
         page_text = page_status.get(entry.page)
         if page_text is not None and page_text.status is not PageStatus.OK:
             reasons.append(f"page {entry.page} {page_text.status.value}: {'; '.join(page_text.reasons)}")
-        needs_review = bool(problems) or occurrence > 1 or (page_text is not None and page_text.status is not PageStatus.OK)
+        needs_review = bool(reasons) or (page_text is not None and page_text.status is not PageStatus.OK)
         rows.append({
             "document_id": info.document_id,
             "source_uri": info.source_uri,

@@ -23,7 +23,7 @@ COURSE_LIKE_MIN_CODES = 2
         dg.AssetCheckSpec(
             "course_pages_have_entries",
             asset="course_catalog_tables",
-            description="Pages with several course codes in their text but no entry parsed",
+            description="Pages whose lines led by course codes mostly produced no entries",
         )
     ],
     description="Course entries parsed from the pages: code, title, credits, description, prerequisites, page, box.",
@@ -39,7 +39,7 @@ def course_catalog_tables(context: dg.AssetExecutionContext, storage: StorageRes
             check_name="course_pages_have_entries",
             passed=not uncovered,
             severity=dg.AssetCheckSeverity.WARN,
-            metadata={"flagged_pages": uncovered, "reason": "course-like text but no entries parsed"},
+            metadata={"flagged_pages": uncovered, "reason": "course-like text but too few entries parsed"},
         )
         return dg.MaterializeResult(
             metadata={**summary.as_metadata(), "preview": dg.MetadataValue.md(summary.preview)},
@@ -50,10 +50,10 @@ def course_catalog_tables(context: dg.AssetExecutionContext, storage: StorageRes
 
 
 class ValidationConfig(dg.Config):
-    min_confidence: float = 0.75
+    min_confidence: float = ValidationRules.min_confidence
     """Rows below this parse confidence are flagged for review."""
-    min_credits: float = 0.0
-    max_credits: float = 30.0
+    min_credits: float = ValidationRules.min_credits
+    max_credits: float = ValidationRules.max_credits
 
 
 @dg.asset(

@@ -7,12 +7,18 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from ocr_pipeline.catalog.codes import CodeMatcher
-from ocr_pipeline.catalog.parser import parse_pages
+from ocr_pipeline.catalog.parser import page_doubts, parse_pages
 from ocr_pipeline.catalog.profile import CatalogProfile
 from ocr_pipeline.models import CourseEntry
 from ocr_pipeline.stages.read import load_page_results
-from ocr_pipeline.stages.work_keys import entries_key, read_jsonl, write_jsonl
+from ocr_pipeline.stages.work_keys import (
+    entries_key,
+    page_doubts_key,
+    read_json,
+    read_jsonl,
+    write_json,
+    write_jsonl,
+)
 from ocr_pipeline.storage.objects import ObjectStore
 
 
@@ -21,14 +27,15 @@ class ParseSummary:
     entries: int
     pages_with_entries: int
     uncovered_pages: list[int]
-    """Pages with several course codes in their text but no entry parsed."""
-    low_confidence: int
+    """Pages whose lines led by course codes mostly produced no entry."""
+    doubtful: int
+    """Entries the parser has doubts about (each is flagged for review)."""
     seconds: float
     preview: str
 
     def as_metadata(self) -> dict[str, Any]:
         return {"entries": self.entries, "pages_with_entries": self.pages_with_entries,
-                "low_confidence_entries": self.low_confidence, "seconds": self.seconds}
+                "entries_with_doubts": self.doubtful, "seconds": self.seconds}
 
 
 def preview_markdown(rows: list[dict[str, Any]], columns: tuple[str, ...], limit: int = 10) -> str:
@@ -50,17 +57,23 @@ def parse_document(document_id: str, store: ObjectStore, profile: CatalogProfile
     entries = parse_pages(page_results, profile)
     rows = [entry.to_dict() for entry in entries]
     write_jsonl(store, entries_key(document_id), rows)
+    doubts = page_doubts(page_results, entries, profile, course_like_min_codes)
+    write_json(store, page_doubts_key(document_id), {str(page): reasons for page, reasons in doubts.items()})
     pages = Counter(entry.page for entry in entries)
-    matcher = CodeMatcher(profile.code_pattern)
     return ParseSummary(
         entries=len(entries),
         pages_with_entries=len(pages),
-        uncovered_pages=[result.ref.page for result in page_results
-                         if result.ref.page not in pages and matcher.count_in(result.text.text) >= course_like_min_codes],
-        low_confidence=sum(1 for e in entries if e.confidence < profile.min_confidence),
+        uncovered_pages=sorted(doubts),
+        doubtful=sum(1 for e in entries if e.reasons),
         seconds=round(time.perf_counter() - started, 3),
         preview=preview_markdown(rows, ("page", "course_code", "title", "credits_min", "credits_max", "confidence")),
     )
+
+
+def load_page_doubts(document_id: str, store: ObjectStore) -> dict[int, list[str]]:
+    """Page -> reasons its course-like text was not covered by entries (empty before a parse)."""
+    key = page_doubts_key(document_id)
+    return {int(page): reasons for page, reasons in read_json(store, key).items()} if store.exists(key) else {}
 
 
 def load_entries(document_id: str, store: ObjectStore) -> list[CourseEntry]:

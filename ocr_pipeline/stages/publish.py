@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ocr_pipeline.catalog.validate import ValidationRules, validate_entries
 from ocr_pipeline.models import DocumentInfo, PageResult, PageStatus
 from ocr_pipeline.review.corrections import apply_corrections, load_corrections
-from ocr_pipeline.stages.parse import load_entries, preview_markdown
+from ocr_pipeline.stages.parse import load_entries, load_page_doubts, preview_markdown
 from ocr_pipeline.stages.read import load_page_results
 from ocr_pipeline.stages.work_keys import published_key, read_json, write_json
 from ocr_pipeline.storage.dynamo import DynamoCourseSink
@@ -36,22 +36,31 @@ class PublishSummary:
 
 
 def page_rows(info: DocumentInfo, pages: list[PageResult], flagged_by_entries: set[int],
-              corrected: Collection[int] = frozenset()) -> list[dict[str, Any]]:
-    """One row per page; a page a reviewer corrected no longer needs review."""
-    return [
-        {
+              corrected: Collection[int] = frozenset(),
+              doubts: Mapping[int, list[str]] | None = None) -> list[dict[str, Any]]:
+    """One row per page; a page a reviewer corrected no longer needs review.
+
+    A page needs review when it was not read cleanly, one of its rows is flagged, or its
+    course-like text produced too few entries (``doubts``); ``reasons`` says which."""
+    doubts = doubts or {}
+    rows = []
+    for result in pages:
+        page = result.ref.page
+        reasons = [*result.text.reasons, *doubts.get(page, [])]
+        if page in flagged_by_entries:
+            reasons.append("a course row on this page is flagged")
+        rows.append({
             "document_id": info.document_id,
-            "page": result.ref.page,
+            "page": page,
             "method": result.method,
             "engine": result.text.engine,
             "confidence": result.text.confidence,
-            "needs_review": result.ref.page not in corrected and (
-                result.status is not PageStatus.OK or result.ref.page in flagged_by_entries),
+            "needs_review": page not in corrected and (
+                result.status is not PageStatus.OK or page in flagged_by_entries or page in doubts),
             "status": result.status.value,
-            "reasons": list(result.text.reasons),
-        }
-        for result in pages
-    ]
+            "reasons": reasons,
+        })
+    return rows
 
 
 def publish_document(info: DocumentInfo, work: ObjectStore, output: ObjectStore, rules: ValidationRules,
@@ -64,7 +73,8 @@ def publish_document(info: DocumentInfo, work: ObjectStore, output: ObjectStore,
     rows = apply_corrections(validate_entries(load_entries(info.document_id, work), info, pages, rules), corrections,
                              info, {page.ref.page: page.method for page in pages})
     flagged = {row["page"] for row in rows if row["needs_review"]}
-    pages_table = page_rows(info, pages, flagged, {correction.page for correction in corrections})
+    pages_table = page_rows(info, pages, flagged, {correction.page for correction in corrections},
+                            load_page_doubts(info.document_id, work))
     courses_key = hive_key("courses", info.institution, info.document_id, "courses.parquet")
     pages_key = hive_key("pages", info.institution, info.document_id, "pages.parquet")
     output.put(courses_key, table_bytes(rows, COURSES_SCHEMA))

@@ -44,6 +44,11 @@ def entries_key(document_id: str) -> str:
     return f"documents/{document_id}/entries.jsonl"
 
 
+def page_doubts_key(document_id: str) -> str:
+    """Pages whose course-like text the parsed entries do not cover, with reasons."""
+    return f"documents/{document_id}/page_doubts.json"
+
+
 def write_json(store: ObjectStore, key: str, record: dict[str, Any]) -> None:
     store.put(key, json.dumps(record, ensure_ascii=False, indent=1).encode())
 
