@@ -584,7 +584,8 @@ def _entry_fields(items: Sequence[_Item], paragraphs: list[list[int]], start: _S
             below.append(item.line)
         line = continue_row(items[index].line, below)
         found = code_cell(line, matcher)
-        title, credits, prerequisites = row_fields(line, found[0] if found else 0, columns, looks_like_title)
+        index, end = (found[0], found[1].end) if found else (0, 0)
+        title, credits, prerequisites = row_fields(line, index, end, columns, looks_like_title)
         return _Fields(title=_strip_punct(title) if title else None, credits=credits,
                        prerequisites=[prerequisites] if prerequisites else [])
     title, credits, leftover, used = _header(items, paragraphs, start, matcher)

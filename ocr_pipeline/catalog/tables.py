@@ -5,7 +5,7 @@ holds which field, by where it sits on the page. Pure functions, no I/O."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ocr_pipeline.catalog.codes import CodeMatch, CodeMatcher
@@ -36,12 +36,13 @@ def cell_texts(line: Line) -> list[str]:
 
 
 def code_cell(line: Line, matcher: CodeMatcher) -> tuple[int, CodeMatch] | None:
-    """The cell (index, code) of a table row whose cell is wholly a course code."""
+    """The cell (index, code) of a table row whose cell starts with a course code (the title may
+    share its cell when the cells' gap is narrow: ``GERL101B1 German I B1-Track``)."""
     if len(line.cells) < 3:
         return None
     for index, text in enumerate(cell_texts(line)[:CODE_COLUMNS]):
         code = matcher.at_start(text)
-        if code is not None and code.end >= len(text.rstrip(" *#")):
+        if code is not None and not code.number_only:
             return index, code
     return None
 
@@ -111,14 +112,15 @@ def _cell_at(line: Line, x: float, skip: int) -> str | None:
     return best if best_distance <= 0.05 * width else None
 
 
-def row_fields(line: Line, code_index: int, columns: Columns | None,
-               is_title: callable) -> tuple[str | None, Credits | None, str | None]:
-    """Title, credits and prerequisites of a table row."""
+def row_fields(line: Line, code_index: int, code_end: int, columns: Columns | None,
+               is_title: Callable[[str], bool]) -> tuple[str | None, Credits | None, str | None]:
+    """Title, credits and prerequisites of a table row whose code ends at ``code_end`` of its cell."""
     cells = cell_texts(line)
     centres = columns.centres if columns else {}
     title = _cell_at(line, centres["title"], code_index) if "title" in centres else None
     if title is None or not is_title(title):
-        title = next((c for c in cells[code_index + 1:] if is_title(c)), None)
+        shared = cells[code_index][code_end:].strip(" .:-–\t*#")
+        title = next((c for c in [shared, *cells[code_index + 1:]] if is_title(c)), None)
     credits = None
     for name in ("credits", "ects"):
         if name in centres and (cell := _cell_at(line, centres[name], code_index)) is not None:

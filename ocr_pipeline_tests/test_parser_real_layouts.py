@@ -1,0 +1,165 @@
+"""Layouts and notations met in real catalogs, each on a small PDF built here, through the real
+render -> read -> parse stages (text layer)."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from collections.abc import Callable
+
+import pytest
+from reportlab.lib.pagesizes import letter
+from reportlab.pdfgen.canvas import Canvas
+
+from ocr_pipeline.catalog.parser import page_doubts, parse_pages
+from ocr_pipeline.catalog.validate import ValidationRules, validate_entries
+from ocr_pipeline.models import CourseEntry, DocumentInfo, PageResult
+from ocr_pipeline.stages.read import load_page_results, read_document
+from ocr_pipeline.stages.render import RenderSettings, render_document
+from ocr_pipeline.storage.objects import LocalObjectStore
+
+Draw = Callable[[Canvas], None]
+PROSE = "Students study the topic through lectures, readings and weekly problem sets in small groups."
+
+
+def _pdf(*pages: Draw) -> bytes:
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=letter)
+    for draw in pages:
+        draw(canvas)
+        canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def _text(canvas: Canvas, x: float, y: float, text: str, bold: bool = False, size: float = 9) -> None:
+    canvas.setFont("Helvetica-Bold" if bold else "Helvetica", size)
+    canvas.drawString(x, y, text)
+
+
+def _parse(pdf: bytes) -> tuple[list[CourseEntry], list[PageResult]]:
+    with tempfile.TemporaryDirectory() as directory:
+        store = LocalObjectStore(directory)
+        render_document(pdf, "doc", RenderSettings(policy="auto"), store)
+        read_document("doc", store, None)
+        pages = load_page_results("doc", store)
+    return parse_pages(pages), pages
+
+
+def _rows(entries: list[CourseEntry], pages: list[PageResult]) -> dict[str, dict]:
+    info = DocumentInfo("doc", "file:///doc.pdf", "doc", None, 0, None, "", len(pages), True)
+    return {row["course_code"]: row for row in validate_entries(entries, info, pages, ValidationRules())}
+
+
+def test_number_only_codes_under_a_subject_heading() -> None:
+    def page(canvas: Canvas) -> None:
+        _text(canvas, 72, 730, "Computer Science and Engineering", bold=True, size=12)
+        y = 700
+        for number, title, credits in (("434L/834L", "Structures Laboratory", "(1-3 cr, max 6)"),
+                                        ("440", "Reinforced Concrete", "(3 cr)"),
+                                        ("465/865 (865T)", "Mathematical Logic", "(3 cr II)")):
+            lead = f"{number}. {title}"
+            _text(canvas, 72, y, lead, bold=True)
+            _text(canvas, 72 + canvas.stringWidth(lead, "Helvetica-Bold", 9) + 3, y, credits)
+            _text(canvas, 72, y - 12, "Prereq: CIVE 334. STAT 380 recommended.")
+            _text(canvas, 72, y - 24, PROSE)
+            y -= 60
+
+    entries, pages = _parse(_pdf(page))
+    rows = _rows(entries, pages)
+    assert list(rows) == ["434L/834L", "440", "465/865 (865T)"]
+    assert rows["434L/834L"]["title"] == "Structures Laboratory"
+    assert (rows["434L/834L"]["credits_min"], rows["434L/834L"]["credits_max"]) == (1.0, 3.0)
+    assert rows["440"]["prerequisites"] == "CIVE 334. STAT 380 recommended."
+    assert not any(row["needs_review"] for row in rows.values()), [row["reasons"] for row in rows.values()]
+
+
+def test_bold_code_line_with_department_column_and_run_in_title() -> None:
+    def page(canvas: Canvas) -> None:
+        y = 720
+        for code, credits, title, prereq in (("ACG 2021", "3(3,1)", "Principles of Accounting", "MAC 1105C or C.I."),
+                                             ("ACG 2071", "3-12(0,3-12)", "Managerial Accounting", "ACG 2021."),
+                                             ("ACG 3082", "VAR(0,VAR)", "Accounting Internship", "Junior standing.")):
+            _text(canvas, 72, y, code, bold=True)
+            _text(canvas, 160, y, "BA-ACCT", bold=True)
+            _text(canvas, 250, y, credits, bold=True)
+            _text(canvas, 72, y - 12, f"{title}:", bold=True)
+            _text(canvas, 72 + canvas.stringWidth(f"{title}:", "Helvetica-Bold", 9) + 3, y - 12, f"PR: {prereq} The")
+            _text(canvas, 72, y - 24, PROSE)
+            y -= 60
+
+    rows = _rows(*_parse(_pdf(page)))
+    assert [rows[c]["title"] for c in rows] == ["Principles of Accounting", "Managerial Accounting",
+                                                "Accounting Internship"]
+    assert (rows["ACG 2021"]["credits_min"], rows["ACG 2021"]["credits_max"]) == (3.0, 3.0)
+    assert (rows["ACG 2071"]["credits_min"], rows["ACG 2071"]["credits_max"]) == (3.0, 12.0)
+    assert rows["ACG 3082"]["credits_min"] is None
+    assert rows["ACG 2021"]["prerequisites"] == "MAC 1105C or C.I."
+
+
+def test_cross_listed_heading_and_credits_leading_the_next_paragraph() -> None:
+    def page(canvas: Canvas) -> None:
+        y = 720
+        for code, title, credits in (("CSCE 320/STAT 335", "Principles of Data Science", "Credits 1 to 4."),
+                                     ("CSCE 313", "Computer Systems", "Credits 3."),
+                                     ("CSCE 314", "Programming Languages", "Credit 1.")):
+            _text(canvas, 72, y, f"{code}\u00a0{title}", bold=True, size=14)
+            _text(canvas, 72, y - 18, credits, bold=True)
+            _text(canvas, 72 + canvas.stringWidth(credits, "Helvetica-Bold", 9) + 3, y - 18,
+                  "Study of the topic. Prerequisite: CSCE 221. Cross Listing: STAT 335.")
+            _text(canvas, 72, y - 30, PROSE)
+            y -= 70
+
+    rows = _rows(*_parse(_pdf(page)))
+    assert list(rows) == ["CSCE 320/STAT 335", "CSCE 313", "CSCE 314"]
+    assert (rows["CSCE 320/STAT 335"]["credits_min"], rows["CSCE 320/STAT 335"]["credits_max"]) == (1.0, 4.0)
+    assert rows["CSCE 314"]["credits_max"] == 1.0
+    assert rows["CSCE 313"]["prerequisites"] == "CSCE 221."
+
+
+def test_table_read_by_header_columns() -> None:
+    columns = (40, 80, 160, 360, 430, 470, 500, 530)
+
+    def page(canvas: Canvas) -> None:
+        _text(canvas, 200, 740, "Discipline Core", bold=True, size=11)
+        for x, head in zip(columns, ("No", "Course Code", "Course Title", "Ver", "L", "T", "P", "Credits")):
+            _text(canvas, x, 715, head, bold=True)
+        for row, cells in enumerate((("1", "BCSE306L", "Artificial Intelligence", "1.0", "3", "0", "0", "3.0"),
+                                     ("2", "BCSE307P", "Compiler Design Lab", "1.0", "0", "0", "2", "1.0"),
+                                     ("3", "BCSE399J", "Summer Industrial Internship", "11.0", "0", "0", "0", "1.5"))):
+            for x, cell in zip(columns, cells):
+                _text(canvas, x, 695 - 20 * row, cell)
+
+    rows = _rows(*_parse(_pdf(page)))
+    assert list(rows) == ["BCSE306L", "BCSE307P", "BCSE399J"]
+    assert rows["BCSE306L"]["title"] == "Artificial Intelligence"
+    assert [rows[c]["credits_min"] for c in rows] == [3.0, 1.0, 1.5]
+
+
+@pytest.mark.parametrize(("title", "reason"), [
+    ("BA-ACCT", "title looks like a code or a column value"),
+    ("X", "title is one or two characters"),
+    ("Term: 3", "title looks like a label and its value"),
+    ("Foundations of Physics (2.5 QH)", "title contains a credit notation"),
+])
+def test_doubtful_titles_are_flagged(title: str, reason: str) -> None:
+    from ocr_pipeline.catalog.parser import title_doubts
+
+    assert reason in title_doubts(title)
+    assert title_doubts("Introduction to Data Structures") == []
+
+
+def test_a_form_page_without_entries_is_flagged() -> None:
+    def page(canvas: Canvas) -> None:
+        _text(canvas, 72, 720, "1.1", size=24)
+        _text(canvas, 72, 690, "Veranstaltung :")
+        _text(canvas, 200, 690, "Mathematik I")
+        for row, (label, value) in enumerate((("Leistungspunkte :", "8 ECTS"), ("Umfang :", "240"),
+                                              ("Zugangsvoraussetzungen :", "keine"))):
+            _text(canvas, 72, 670 - 14 * row, label)
+            _text(canvas, 250, 670 - 14 * row, value)
+        _text(canvas, 72, 600, PROSE)
+
+    entries, pages = _parse(_pdf(page))
+    assert entries == []
+    assert list(page_doubts(pages, entries)) == [1]
