@@ -30,7 +30,8 @@ def test_extract_writes_both_tables_and_reports_the_bad_file(tmp_path, capsys):
     assert set(courses["course_code"]) == {c.course_code for c in good.truth}
     assert set(courses["institution"]) == {"Example U"}
     pages = pd.read_parquet(tmp_path / "out" / "pages.parquet")
-    assert list(pages.columns) == ["document_id", "page", "method", "engine", "confidence", "needs_review"]
+    assert list(pages.columns) == ["document_id", "page", "method", "engine", "confidence", "needs_review", "status",
+                                   "reasons"]
     assert len(pages) == 3 and set(pages["method"]) == {"text-layer"}
 
 
