@@ -1,5 +1,5 @@
 """Course codes as printed: ``CS 101``, ``ACCT-212``, ``GS-GS-5112``, ``SCI2039``, ``MATH 1A``, ``CS/MATH 210``,
-cross-listings ``CSCE 320/STAT 335`` and ``CIVE 451/851``.
+cross-listings ``CSCE 320/STAT 335`` and ``CIVE 451/851``, track suffixes ``GERL101B1``, ``BP701TN22``.
 
 OCR sometimes drops the space after a code (``STAT 52Introduction``): a number followed by a
 capitalised word still ends the code, while ``52IN`` or ``52in`` is not a code.
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 DEFAULT_CODE_PATTERN = (
     r"(?P<subject>[A-Z][A-Z&]{1,6}(?:[/-][A-Z][A-Z&]{1,6})*)"
     r"(?P<sep>\s?-\s?|\s|)"
-    r"(?P<number>\d{1,4}[A-Z]{0,2})"
+    r"(?P<number>\d{1,4}(?:[A-Z]{1,3}\d{1,2}(?!\d)|[A-Z]{0,2}))"
     r"(?P<cross>(?:/(?:[A-Z][A-Z&]{1,6}\s?)?\d{1,4}[A-Z]{0,2})*)"
     r"(?![a-z0-9_/-]|[A-Z](?![a-z])|\.\d)"
 )

@@ -29,7 +29,15 @@ from ocr_pipeline.catalog.codes import CodeMatch, CodeMatcher
 from ocr_pipeline.catalog.credits import Credits, find_credits, trailing_number
 from ocr_pipeline.catalog.profile import CatalogProfile
 from ocr_pipeline.catalog.tables import HEADER_REACH as TABLE_HEADER_REACH
-from ocr_pipeline.catalog.tables import Columns, code_cell, continue_row, header_columns, row_fields
+from ocr_pipeline.catalog.tables import (
+    Columns,
+    code_cell,
+    continue_row,
+    header_columns,
+    is_merged_row,
+    row_fields,
+    title_cells,
+)
 from ocr_pipeline.models import CourseEntry, Line, PageResult
 
 EDGE_ZONE = 0.08
@@ -65,6 +73,8 @@ SIZE_CHANGE = 1.1
 """Font sizes differing by more than this factor are different paragraphs."""
 HEIGHT_CHANGE = 1.3
 """The same for OCR line heights, which are noisier."""
+MEASURE_REACH = 12
+"""Lines within this many line heights above or below a line tell its column's right edge."""
 PARAGRAPH_GAP = 1.45
 """A line pitch this many times the usual pitch is a paragraph break."""
 HEADER_REACH = 160
@@ -227,11 +237,16 @@ def _edge_signature(text: str) -> str:
 
 
 def _measures(lines: Sequence[Line]) -> list[float]:
-    """Each line's column right edge: the furthest right edge among lines starting where it starts."""
-    return [
-        max(other.box[2] for other in lines if abs(other.box[0] - line.box[0]) <= 1.5 * (line.box[3] - line.box[1]))
-        for line in lines
-    ]
+    """Each line's column right edge: the furthest right edge among nearby lines starting where it starts
+    (nearby: a full-width introduction above a column does not widen the column)."""
+    measures = []
+    for line in lines:
+        height = line.box[3] - line.box[1]
+        measures.append(max(
+            other.box[2] for other in lines
+            if abs(other.box[0] - line.box[0]) <= 1.5 * height and abs(other.box[1] - line.box[1]) <= MEASURE_REACH * height
+        ))
+    return measures
 
 
 def body_lines(pages: Sequence[PageResult]) -> list[_Item]:
@@ -321,7 +336,7 @@ def _candidate(items: Sequence[_Item], index: int, matcher: CodeMatcher, layout:
     """The evidence that ``items[index]`` starts an entry, or ``None`` when it cannot."""
     item = items[index]
     row = code_cell(item.line, matcher)
-    if row is not None and any(looks_like_title(cell) for cell in _cells(item.line.text)[row[0] + 1:]):
+    if row is not None and any(looks_like_title(cell) for cell in title_cells(item.line, *row)):
         shape = (row[1].sep, -1 if row[1].number_only else row[1].subject.count("-"))
         return _Start(index, row[1], 3, frozenset({"row"}), shape)  # a table row with its title in a cell
     code = matcher.at_start(item.text)
@@ -474,6 +489,8 @@ def _header(items: Sequence[_Item], paragraphs: list[list[int]], start: _Start,
         if bold is not None:
             bold -= len(text) - len(rest)
         title, credits, leftover = split_header(rest, bold if bold and bold > 0 else None)
+    if title is not None and not looks_like_title(title):
+        title = None  # a column value (``HPA-PUB``): the title is run in below
     if title is None and "\t" in raw[end:].strip() and len(indices) > 1:
         run_in = _run_in_title(items, indices[1:])  # the title's bold run went on from the code line
         if run_in is not None:
@@ -551,6 +568,9 @@ def _read_fields(items: Sequence[_Item], paragraphs: Sequence[list[int]], fields
         if label is not None:
             kind = _section(label.group("label"), profile)
             value = label.group("value")
+            inline = profile.inline_prerequisite_pattern.search(value) if kind == "other" else None
+            if inline is not None:  # ``Coreq: CSCE 230L. Prereq: CSCE 150.``
+                kind, value = "prerequisites", value[inline.end():]
             if kind == "prerequisites":
                 prerequisite, after = split_prerequisite(value)
                 fields.prerequisites.append(prerequisite)
@@ -583,6 +603,13 @@ def _entry_fields(items: Sequence[_Item], paragraphs: list[list[int]], start: _S
                 break
             below.append(item.line)
         line = continue_row(items[index].line, below)
+        if is_merged_row(line):  # its name and credits are merged cells printed above it
+            for item in reversed(items[max(0, index - TABLE_HEADER_REACH): index]):
+                if item.page != items[index].page or item.line.bold or code_cell(item.line, matcher) is not None:
+                    break
+                if not is_merged_row(item.line):
+                    line = continue_row(items[index].line, below, [item.line])
+                    break
         found = code_cell(line, matcher)
         index, end = (found[0], found[1].end) if found else (0, 0)
         title, credits, prerequisites = row_fields(line, index, end, columns, looks_like_title)

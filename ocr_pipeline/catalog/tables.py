@@ -26,9 +26,9 @@ _HEADERS: dict[str, re.Pattern[str]] = {
 
 @dataclass(frozen=True)
 class Columns:
-    """Centre x of each known column of a table, from its header."""
+    """Left and right x of each known column of a table, between its neighbours' header cells."""
 
-    centres: dict[str, float]
+    spans: dict[str, tuple[float, float]]
 
 
 def cell_texts(line: Line) -> list[str]:
@@ -38,31 +38,43 @@ def cell_texts(line: Line) -> list[str]:
 def code_cell(line: Line, matcher: CodeMatcher) -> tuple[int, CodeMatch] | None:
     """The cell (index, code) of a table row whose cell starts with a course code (the title may
     share its cell when the cells' gap is narrow: ``GERL101B1 German I B1-Track``)."""
-    if len(line.cells) < 3:
+    if len(line.cells) < 2:
         return None
     for index, text in enumerate(cell_texts(line)[:CODE_COLUMNS]):
         code = matcher.at_start(text)
-        if code is not None and not code.number_only:
-            return index, code
+        if code is not None and not code.number_only and (len(line.cells) > 2 or code.end >= len(text.rstrip(" *#"))):
+            return index, code  # two cells only when the first is wholly a code (``GERL102B1  B1-Track``)
     return None
 
 
-def _centre(cell: tuple[float, float]) -> float:
-    return (cell[0] + cell[1]) / 2
+def title_cells(line: Line, index: int, code: CodeMatch) -> list[str]:
+    """The cells that may hold a row's title: what follows the code in its cell, then the cells after it."""
+    cells = cell_texts(line)
+    return [cells[index][code.end:].strip(" .:-–\t*#"), *cells[index + 1:]]
 
 
 def header_columns(lines: Sequence[Line]) -> Columns | None:
     """Known columns named in header lines (a header may wrap: ``Credit`` over ``Hours``)."""
-    centres: dict[str, float] = {}
+    named: dict[str, tuple[float, float]] = {}
+    heads: list[tuple[float, float]] = []
     for line in lines:
         boxes = line.cells or ((line.box[0], line.box[2]),)
-        for text, cell in zip(cell_texts(line), boxes):
-            for name, pattern in _HEADERS.items():
-                if pattern.match(text) and name not in centres:
-                    centres[name] = _centre(cell)
-    return Columns(centres) if centres else None
+        found = {name: cell for text, cell in zip(cell_texts(line), boxes)
+                 for name, pattern in _HEADERS.items() if pattern.match(text)}
+        if found:  # a header line (data lines between merged rows are not)
+            heads += boxes
+            named = {**found, **named}
+    # a column runs from the header cell on its left to the one on its right (headers are centred)
+    spans = {
+        name: (max((h[1] for h in heads if h[1] <= x0), default=float("-inf")),
+               min((h[0] for h in heads if h[0] >= x1), default=float("inf")))
+        for name, (x0, x1) in named.items()
+    }
+    return Columns(spans) if spans else None
 
 
+CELL_REACH = 0.03
+"""A cell this share of the row's width away from a header cell can still be under it."""
 CONTINUATION_PITCH = 2.2
 """A line starting this many row heights or less below the previous one may continue a row's cells."""
 NUMBER_CELL = re.compile(r"^\d+(?:\.\d+)?$")
@@ -73,18 +85,27 @@ def _join_wrapped(parts: Sequence[str]) -> str:
     for part in parts:
         glue = "" if not out or out.endswith(("-", "/")) or part.startswith((",", ";", ")")) else " "
         out += glue + part
-    return out.strip()
+    return re.sub(r"\s+([,;])", r"\1", out).strip()
 
 
-def continue_row(row: Line, below: Sequence[Line]) -> Line:
-    """The row with the wrapped text of its cells (lines just below it) joined into each cell."""
+def is_merged_row(row: Line) -> bool:
+    """A row without a number cell of its own: it shares merged cells (name, credits) with its neighbour."""
+    return not any(NUMBER_CELL.match(text) for text in cell_texts(row))
+
+
+def continue_row(row: Line, below: Sequence[Line], above: Sequence[Line] = ()) -> Line:
+    """The row with the wrapped text of its cells (lines just below it) joined into each cell, and the
+    cells of ``above`` lines (merged cells printed between this row and the previous one) added."""
     cells = [[list(cell), [text]] for cell, text in zip(row.cells, cell_texts(row))]
+    for line in above:
+        cells += [[list(cell), [text]] for cell, text in zip(line.cells or ((line.box[0], line.box[2]),), cell_texts(line))]
     height, top = row.box[3] - row.box[1], row.box[1]
     for line in below:
         if line.bold or line.box[1] - top > CONTINUATION_PITCH * height:
             break
         pieces = list(zip(cell_texts(line), line.cells or ((line.box[0], line.box[2]),)))
-        homes = [next((c for c in cells if box[0] < c[0][1] and box[1] > c[0][0]), None) for _, box in pieces]
+        reach = height  # a lone ``,`` just right of its cell still belongs to it
+        homes = [next((c for c in cells if box[0] < c[0][1] + reach and box[1] > c[0][0]), None) for _, box in pieces]
         if any(home is not None and NUMBER_CELL.match(home[1][0]) for home in homes):
             break  # a number cannot wrap: this line is a row of its own (``University Elective  3``)
         top = line.box[1]
@@ -99,38 +120,37 @@ def continue_row(row: Line, below: Sequence[Line]) -> Line:
                 tuple((c[0][0], c[0][1]) for c in cells))
 
 
-def _cell_at(line: Line, x: float, skip: int) -> str | None:
-    """The text of the row's cell under the column centred at ``x`` (the code's cell excluded)."""
-    best, best_distance = None, float("inf")
-    for index, (text, cell) in enumerate(zip(cell_texts(line), line.cells)):
-        if index == skip:
-            continue
-        distance = 0.0 if cell[0] <= x <= cell[1] else min(abs(cell[0] - x), abs(cell[1] - x))
-        if distance < best_distance:
-            best, best_distance = text, distance
+def _cell_at(line: Line, span: tuple[float, float], skip: int) -> str | None:
+    """The text of the row's cells under the column ``span`` (the code's cell excluded), joined left to
+    right (a merged name cell and a track cell), else the nearest cell within a small distance."""
+    cells = [(text, cell) for index, (text, cell) in enumerate(zip(cell_texts(line), line.cells)) if index != skip]
+    inside = [text for text, cell in cells if span[0] <= (cell[0] + cell[1]) / 2 < span[1]]
+    if inside:
+        return " ".join(inside)
     width = max(c[1] for c in line.cells) - min(c[0] for c in line.cells)
-    return best if best_distance <= 0.05 * width else None
+    distance, text = min(((max(cell[0] - span[1], span[0] - cell[1]), text) for text, cell in cells), default=(0.0, None))
+    return text if distance <= CELL_REACH * width else None
 
 
 def row_fields(line: Line, code_index: int, code_end: int, columns: Columns | None,
                is_title: Callable[[str], bool]) -> tuple[str | None, Credits | None, str | None]:
     """Title, credits and prerequisites of a table row whose code ends at ``code_end`` of its cell."""
     cells = cell_texts(line)
-    centres = columns.centres if columns else {}
-    title = _cell_at(line, centres["title"], code_index) if "title" in centres else None
+    spans = columns.spans if columns else {}
+    title = _cell_at(line, spans["title"], code_index) if "title" in spans else None
     if title is None or not is_title(title):
         shared = cells[code_index][code_end:].strip(" .:-–\t*#")
         title = next((c for c in [shared, *cells[code_index + 1:]] if is_title(c)), None)
     credits = None
     for name in ("credits", "ects"):
-        if name in centres and (cell := _cell_at(line, centres[name], code_index)) is not None:
+        if name in spans and (cell := _cell_at(line, spans[name], code_index)) is not None:
             credits = find_credits(cell) or trailing_number(cell)
             if credits is not None:
                 break
-    if credits is None and not centres.keys() & {"credits", "ects"}:
+    if credits is None and not spans.keys() & {"credits", "ects"}:
         after = cells[cells.index(title) + 1:] if title in cells else cells[code_index + 1:]
         credits = next((c for cell in after if (c := trailing_number(cell))), None)
-    prerequisites = _cell_at(line, centres["prerequisites"], code_index) if "prerequisites" in centres else None
+    prerequisites = _cell_at(line, spans["prerequisites"], code_index) if "prerequisites" in spans else None
     if prerequisites is not None and not re.search(r"[A-Za-z0-9]", prerequisites):
         prerequisites = None  # ``-``: none
     return title, credits, prerequisites
