@@ -73,8 +73,9 @@ SIZE_CHANGE = 1.1
 """Font sizes differing by more than this factor are different paragraphs."""
 HEIGHT_CHANGE = 1.3
 """The same for OCR line heights, which are noisier."""
-MEASURE_REACH = 12
-"""Lines within this many line heights above or below a line tell its column's right edge."""
+MEASURE_PERCENTILE = 0.8
+MEASURE_OUTLIER = 1.5
+"""A line wider than this many times the column's usual width (its 80th percentile) is not in the column."""
 PARAGRAPH_GAP = 1.45
 """A line pitch this many times the usual pitch is a paragraph break."""
 HEADER_REACH = 160
@@ -237,15 +238,14 @@ def _edge_signature(text: str) -> str:
 
 
 def _measures(lines: Sequence[Line]) -> list[float]:
-    """Each line's column right edge: the furthest right edge among nearby lines starting where it starts
-    (nearby: a full-width introduction above a column does not widen the column)."""
+    """Each line's column right edge: the furthest right edge among lines starting where it starts,
+    leaving out lines far wider than most (a full-width introduction above a column)."""
     measures = []
     for line in lines:
         height = line.box[3] - line.box[1]
-        measures.append(max(
-            other.box[2] for other in lines
-            if abs(other.box[0] - line.box[0]) <= 1.5 * height and abs(other.box[1] - line.box[1]) <= MEASURE_REACH * height
-        ))
+        edges = sorted(other.box[2] for other in lines if abs(other.box[0] - line.box[0]) <= 1.5 * height)
+        usual = edges[int(MEASURE_PERCENTILE * (len(edges) - 1))]
+        measures.append(max(edge for edge in edges if edge - line.box[0] <= MEASURE_OUTLIER * (usual - line.box[0])))
     return measures
 
 
