@@ -149,17 +149,28 @@ def test_doubtful_titles_are_flagged(title: str, reason: str) -> None:
     assert title_doubts("Introduction to Data Structures") == []
 
 
-def test_a_form_page_without_entries_is_flagged() -> None:
+def _form(number: str | None) -> Draw:
     def page(canvas: Canvas) -> None:
-        _text(canvas, 72, 720, "1.1", size=24)
-        _text(canvas, 72, 690, "Veranstaltung :")
-        _text(canvas, 200, 690, "Mathematik I")
+        if number is not None:
+            _text(canvas, 72, 680, number, size=24)
+        _text(canvas, 72, 650, "Veranstaltung :")
+        _text(canvas, 200, 650, "Mathematik I")
         for row, (label, value) in enumerate((("Leistungspunkte :", "8 ECTS"), ("Umfang :", "240"),
                                               ("Zugangsvoraussetzungen :", "keine"))):
-            _text(canvas, 72, 670 - 14 * row, label)
-            _text(canvas, 250, 670 - 14 * row, value)
-        _text(canvas, 72, 600, PROSE)
+            _text(canvas, 72, 630 - 14 * row, label)
+            _text(canvas, 250, 630 - 14 * row, value)
+        _text(canvas, 72, 560, PROSE)
+    return page
 
-    entries, pages = _parse(_pdf(page))
+
+def test_one_unit_per_page_forms_are_read_from_their_fields() -> None:
+    entries, pages = _parse(_pdf(_form("1.1"), _form("1.2")))
+    assert [(e.course_code, e.title, e.credits_min, e.prerequisites, e.page) for e in entries] == [
+        ("1.1", "Mathematik I", 8.0, "keine", 1), ("1.2", "Mathematik I", 8.0, "keine", 2)]
+    assert page_doubts(pages, entries) == {}
+
+
+def test_a_form_page_without_a_number_box_is_flagged() -> None:
+    entries, pages = _parse(_pdf(_form(None)))
     assert entries == []
     assert list(page_doubts(pages, entries)) == [1]

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from statistics import median
 
 from ocr_pipeline.catalog.codes import CodeMatch, CodeMatcher
+from ocr_pipeline.catalog.forms import read_form
 from ocr_pipeline.catalog.credits import Credits, find_credits, trailing_number
 from ocr_pipeline.catalog.profile import CatalogProfile
 from ocr_pipeline.catalog.tables import HEADER_REACH as TABLE_HEADER_REACH
@@ -734,8 +735,9 @@ def parse_pages(pages: Sequence[PageResult], profile: CatalogProfile | None = No
         used = [i for group in paragraphs for i in group]
         fields = _entry_fields(items, paragraphs, start, matcher, profile, layout, columns.get(start.index))
         drafts.append((start, fields, used))
+    forms = _form_entries(items, {items[s.index].page for s, _, _ in drafts}, profile, layout, methods)
     if not drafts:
-        return []
+        return forms
     catalog = _Catalog(
         credits=sum(f.credits is not None for _, f, _ in drafts) / len(drafts),
         description=sum(bool(f.description) for _, f, _ in drafts) / len(drafts),
@@ -766,6 +768,34 @@ def parse_pages(pages: Sequence[PageResult], profile: CatalogProfile | None = No
             confidence=score,
             reasons=tuple(reasons),
             extraction_method=methods.get(item.page, "text-layer"),
+        ))
+    return sorted(entries + forms, key=lambda entry: entry.page)
+
+
+def _form_entries(items: Sequence[_Item], covered: set[int], profile: CatalogProfile, layout: _Layout,
+                  methods: dict[int, str]) -> list[CourseEntry]:
+    """Entries of form pages (one unit per page) among the pages no other entry starts on."""
+    entries = []
+    for page in sorted({item.page for item in items} - covered):
+        lines = [item.line for item in items if item.page == page]
+        form = read_form(lines, layout.body_scale, profile.title_labels, profile.credit_labels,
+                         profile.prerequisite_labels)
+        if form is None:
+            continue
+        reasons = title_doubts(form.title) + ([] if form.credits else ["no credits found on a form page"])
+        confidences = [line.confidence for line in lines]
+        mean = sum(confidences) / len(confidences)
+        if mean < MIN_OCR_LINE_CONFIDENCE:
+            reasons.append(f"low OCR confidence ({mean:.2f})")
+        entries.append(CourseEntry(
+            course_code=form.code, subject="", number=form.code, title=form.title,
+            credits_min=form.credits.low if form.credits else None,
+            credits_max=form.credits.high if form.credits else None,
+            description=None, prerequisites=form.prerequisites, page=page,
+            box=(min(l.box[0] for l in lines), min(l.box[1] for l in lines),
+                 max(l.box[2] for l in lines), max(l.box[3] for l in lines)),
+            confidence=round(max(0.0, (0.9 if not reasons else 0.6) * mean), 4), reasons=tuple(reasons),
+            extraction_method=methods.get(page, "text-layer"),
         ))
     return entries
 

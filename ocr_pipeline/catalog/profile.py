@@ -26,9 +26,15 @@ class CatalogProfile:
 
     institution: str | None = None
     code_pattern: str = DEFAULT_CODE_PATTERN
-    prerequisite_labels: tuple[str, ...] = ("Prerequisite", "Prerequisites", "Prerequisite(s)", "Prereq", "Prereqs", "Pre-requisite", "Pre-requisites", "PR")
+    prerequisite_labels: tuple[str, ...] = ("Prerequisite", "Prerequisites", "Prerequisite(s)", "Prereq", "Prereqs",
+                                            "Pre-requisite", "Pre-requisites", "PR", "Voraussetzungen",
+                                            "Zugangsvoraussetzungen", "Teilnahmevoraussetzungen")
     corequisite_labels: tuple[str, ...] = ("Corequisite", "Corequisites", "Corequisite(s)", "Co-requisite", "Co-requisites")
-    credit_labels: tuple[str, ...] = ("Credits", "Credit", "Credit Hours", "Units", "ECTS", "ECTS credits", "ECTS Credits", "Hours")
+    credit_labels: tuple[str, ...] = ("Credits", "Credit", "Credit Hours", "Units", "ECTS", "ECTS credits", "ECTS Credits",
+                                      "Hours", "Credit Points", "Leistungspunkte", "Kreditpunkte")
+    title_labels: tuple[str, ...] = ("Title", "Course Title", "Module Title", "Course Name", "Module Name", "Course",
+                                     "Module", "Modulname", "Modultitel", "Veranstaltung", "Lehrveranstaltung")
+    """Labels of the field that holds the title on forms (one unit per page)."""
     description_labels: tuple[str, ...] = ("Description", "Course Description", "Content", "Course Content", "Summary")
 
     @property
