@@ -81,15 +81,15 @@ def test_flags_carry_reasons_for_every_rule():
              page(4, "the quick brown fox jumps"), page(5, "fine text", status=PageStatus.NEEDS_REVIEW),
              page(6, "all good here")]
     rows = [{"page": 1, "course_code": "CS 101", "needs_review": True, "reasons": ["credits 45 outside (0, 30]"]}]
-    flags = page_flags(pages, rows, {4: "a slow red cat sleeps", 6: "all good here"},
-                       lambda text: text.count("CS "), FlagRules())
+    doubts = {2: ["course-like text: 2 lines start with a course code but 0 entries were parsed"]}
+    flags = page_flags(pages, rows, {4: "a slow red cat sleeps", 6: "all good here"}, doubts, FlagRules())
     assert flags[1] == ["CS 101: credits 45 outside (0, 30]"]
-    assert flags[2] == ["course-like text (2 course codes) but no entries parsed"]
+    assert flags[2] == doubts[2]
     assert flags[3] == ["OCR confidence 0.50 below 0.80"]
     assert flags[4][0].startswith("text layer and OCR disagree")
     assert flags[5] == ["page needs_review: blurry"]
     assert 6 not in flags
-    assert 1 not in page_flags(pages, rows, {}, lambda text: 0, FlagRules(), corrected=[1])
+    assert 1 not in page_flags(pages, rows, {}, {}, FlagRules(), corrected=[1])
 
 
 def test_corrections_replace_the_page_rows_and_keep_provenance():

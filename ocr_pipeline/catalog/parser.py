@@ -68,6 +68,8 @@ MIN_OCR_WORD_CONFIDENCE = 0.6
 FORM_FIELD = re.compile(r"^[^\W\d][\w ().-]{1,30}\s:\s*\S*")
 """A form's ``Label : value`` field (a course described as a form, one per page)."""
 MIN_FORM_FIELDS = 3
+MIN_CODE_LINES = 2
+"""A page needs at least this many lines led by a course code to count as course-like."""
 MIN_PAGE_COVERAGE = 0.5
 """A page whose entries cover less than this share of its code-led lines is flagged."""
 SIZE_CHANGE = 1.1
@@ -801,7 +803,7 @@ def _form_entries(items: Sequence[_Item], covered: set[int], profile: CatalogPro
 
 
 def page_doubts(pages: Sequence[PageResult], entries: Sequence[CourseEntry], profile: CatalogProfile | None = None,
-                min_code_lines: int = 2) -> dict[int, list[str]]:
+                min_code_lines: int = MIN_CODE_LINES) -> dict[int, list[str]]:
     """Pages with course-like text that the entries do not cover, with the reason.
 
     A line that begins with a course code (or a table row with a code cell) looks like an entry;

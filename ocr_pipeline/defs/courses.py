@@ -3,6 +3,7 @@
 import dagster as dg
 
 from ocr_pipeline.catalog.validate import ValidationRules
+from ocr_pipeline.review.flags import FlagRules
 from ocr_pipeline.defs.documents import document_info, materialize_partitions
 
 from ocr_pipeline.defs.partitions import catalog_documents
@@ -10,7 +11,6 @@ from ocr_pipeline.defs.resources import DynamoResource, StorageResource
 from ocr_pipeline.stages.parse import parse_document
 from ocr_pipeline.stages.publish import publish_document
 
-COURSE_LIKE_MIN_CODES = 2
 
 
 @dg.asset(
@@ -33,13 +33,14 @@ def course_catalog_tables(context: dg.AssetExecutionContext, storage: StorageRes
         info = document_info(storage, partition_key)
         work = storage.work()
         profile = storage.profile(info.institution)
-        summary = parse_document(info.document_id, work, profile, COURSE_LIKE_MIN_CODES)
+        summary = parse_document(info.document_id, work, profile)
         uncovered = summary.uncovered_pages
         check = dg.AssetCheckResult(
             check_name="course_pages_have_entries",
             passed=not uncovered,
             severity=dg.AssetCheckSeverity.WARN,
-            metadata={"flagged_pages": uncovered, "reason": "course-like text but too few entries parsed"},
+            metadata={"flagged_pages": uncovered,
+                      "reasons": dg.MetadataValue.json({str(page): r for page, r in summary.page_doubts.items()})},
         )
         return dg.MaterializeResult(
             metadata={**summary.as_metadata(), "preview": dg.MetadataValue.md(summary.preview)},
@@ -54,6 +55,10 @@ class ValidationConfig(dg.Config):
     """Rows below this parse confidence are flagged for review."""
     min_credits: float = ValidationRules.min_credits
     max_credits: float = ValidationRules.max_credits
+    min_ocr_confidence: float = FlagRules.min_ocr_confidence
+    """OCR'd pages below this mean line confidence are flagged for review."""
+    max_text_disagreement: float = FlagRules.max_text_disagreement
+    """Pages whose sane text layer and OCR differ in more than this share of words are flagged."""
 
 
 @dg.asset(
@@ -66,7 +71,8 @@ class ValidationConfig(dg.Config):
         dg.AssetCheckSpec(
             "records_need_no_review",
             asset="validated_courses",
-            description="Rows flagged for human review (validation or confidence), by page",
+            description="Pages flagged for human review (rows failing validation or in doubt, low OCR confidence, "
+            "course-like text without entries), with the reasons per page",
         )
     ],
     description="Validated course rows: courses.parquet per document (hive-style path) and a DynamoDB upsert.",
@@ -79,7 +85,8 @@ def validated_courses(
         rules = ValidationRules(
             min_credits=config.min_credits, max_credits=config.max_credits, min_confidence=config.min_confidence
         )
-        summary = publish_document(info, storage.work(), storage.output(), rules, dynamodb.sink())
+        flag_rules = FlagRules(config.min_ocr_confidence, config.max_text_disagreement)
+        summary = publish_document(info, storage.work(), storage.output(), rules, dynamodb.sink(), flag_rules)
         context.log.info(
             f"{info.source_uri}: {summary.rows} rows, {summary.needs_review} need review -> {summary.courses_uri}"
         )

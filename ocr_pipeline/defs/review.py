@@ -9,12 +9,10 @@ import os
 
 import dagster as dg
 
-from ocr_pipeline.catalog.codes import CodeMatcher
 from ocr_pipeline.defs.documents import document_info, materialize_partitions, source_bytes
 from ocr_pipeline.defs.partitions import catalog_documents
 from ocr_pipeline.defs.resources import StorageResource
 from ocr_pipeline.review.corrections import Correction, save_correction
-from ocr_pipeline.review.flags import FlagRules
 from ocr_pipeline.review.model import TaskStatus
 from ocr_pipeline.review.store import ReviewStore, open_review_store
 from ocr_pipeline.review.tasks import create_review_tasks
@@ -35,14 +33,8 @@ class ReviewStoreResource(dg.ConfigurableResource):
 
 
 class ReviewConfig(dg.Config):
-    min_ocr_confidence: float = 0.8
-    course_like_min_codes: int = 2
-    max_text_disagreement: float = 0.3
     required_answers: int = 1
     """Independent answers each task needs (production: 5, with 60% agreement per field)."""
-
-    def rules(self) -> FlagRules:
-        return FlagRules(self.min_ocr_confidence, self.course_like_min_codes, self.max_text_disagreement)
 
 
 @dg.asset(
@@ -51,23 +43,20 @@ class ReviewConfig(dg.Config):
     partitions_def=catalog_documents,
     group_name="review",
     kinds={"python"},
-    description="A review task per flagged page (low OCR or parse confidence, validation failures, course-like "
-    "text without entries, text layer and OCR disagreeing), with the page image and the extracted entries.",
+    description="A review task per page validated_courses flagged (pages.parquet needs_review, with its reasons), "
+    "with the page image and the extracted entries.",
 )
 def review_tasks(
     context: dg.AssetExecutionContext, config: ReviewConfig, storage: StorageResource, review_store: ReviewStoreResource
 ) -> dg.MaterializeResult:
     def one(partition_key: str) -> dg.MaterializeResult:
         info = document_info(storage, partition_key)
-        profile = storage.profile(info.institution)
         summary = create_review_tasks(
             info,
             storage.work(),
             storage.output(),
             review_store.open(),
             lambda: source_bytes(storage, info),
-            CodeMatcher(profile.code_pattern).count_in,
-            config.rules(),
             config.required_answers,
         )
         return dg.MaterializeResult(

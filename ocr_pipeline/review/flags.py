@@ -1,8 +1,9 @@
-"""Which pages need a person, and why (pure; thresholds in :class:`FlagRules`)."""
+"""Which pages need a person, and why: the one definition of a flagged page, used for
+``pages.parquet`` and the review tasks alike (pure; thresholds in :class:`FlagRules`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
@@ -14,8 +15,6 @@ from ocr_pipeline.models import PageResult, PageStatus
 class FlagRules:
     min_ocr_confidence: float = 0.8
     """OCR'd pages below this mean line confidence are flagged."""
-    course_like_min_codes: int = 2
-    """Pages without entries but at least this many course codes in their text are flagged."""
     max_text_disagreement: float = 0.3
     """Pages with both a sane text layer and OCR are flagged when more than this share of words differ."""
 
@@ -26,16 +25,16 @@ def text_disagreement(text_layer: str, ocr: str) -> float:
 
 
 def page_flags(pages: Sequence[PageResult], rows: Iterable[Mapping[str, Any]], text_layers: Mapping[int, str],
-               count_codes: Callable[[str], int], rules: FlagRules, corrected: Iterable[int] = ()) -> dict[int, list[str]]:
+               page_doubts: Mapping[int, Sequence[str]], rules: FlagRules,
+               corrected: Iterable[int] = ()) -> dict[int, list[str]]:
     """Page -> reasons for every page a person should look at (pages already corrected excluded).
 
     ``rows`` are validated rows (``page``, ``course_code``, ``needs_review``, ``reasons``);
-    ``text_layers`` holds the text layer of pages whose text layer was sane.
+    ``text_layers`` holds the text layer of pages whose text layer was sane; ``page_doubts`` are
+    the parser's pages whose course-like text produced too few entries.
     """
     reasons: dict[int, list[str]] = {}
-    pages_with_rows: set[int] = set()
     for row in rows:
-        pages_with_rows.add(row["page"])
         if row["needs_review"]:
             reasons.setdefault(row["page"], []).extend(
                 f"{row['course_code']}: {reason}" for reason in (row["reasons"] or ["flagged by validation"]))
@@ -47,9 +46,7 @@ def page_flags(pages: Sequence[PageResult], rows: Iterable[Mapping[str, Any]], t
         ocr = result.method.startswith("ocr:")
         if ocr and text.lines and text.confidence < rules.min_ocr_confidence:
             found.append(f"OCR confidence {text.confidence:.2f} below {rules.min_ocr_confidence:.2f}")
-        codes = count_codes(text.text)
-        if page not in pages_with_rows and codes >= rules.course_like_min_codes:
-            found.append(f"course-like text ({codes} course codes) but no entries parsed")
+        found.extend(page_doubts.get(page, ()))
         if ocr and text.lines and page in text_layers:
             difference = text_disagreement(text_layers[page], text.text)
             if difference > rules.max_text_disagreement:

@@ -26,12 +26,16 @@ from ocr_pipeline.storage.objects import ObjectStore
 class ParseSummary:
     entries: int
     pages_with_entries: int
-    uncovered_pages: list[int]
-    """Pages whose lines led by course codes mostly produced no entry."""
+    page_doubts: dict[int, list[str]]
+    """Pages whose course-like text produced too few entries, with the reason."""
     doubtful: int
     """Entries the parser has doubts about (each is flagged for review)."""
     seconds: float
     preview: str
+
+    @property
+    def uncovered_pages(self) -> list[int]:
+        return sorted(self.page_doubts)
 
     def as_metadata(self) -> dict[str, Any]:
         return {"entries": self.entries, "pages_with_entries": self.pages_with_entries,
@@ -49,21 +53,20 @@ def preview_markdown(rows: list[dict[str, Any]], columns: tuple[str, ...], limit
     return "\n".join(lines)
 
 
-def parse_document(document_id: str, store: ObjectStore, profile: CatalogProfile,
-                   course_like_min_codes: int = 2) -> ParseSummary:
+def parse_document(document_id: str, store: ObjectStore, profile: CatalogProfile) -> ParseSummary:
     """Parse and store a document's entries; also finds pages with course-like text but no entry."""
     started = time.perf_counter()
     page_results = load_page_results(document_id, store)
     entries = parse_pages(page_results, profile)
     rows = [entry.to_dict() for entry in entries]
     write_jsonl(store, entries_key(document_id), rows)
-    doubts = page_doubts(page_results, entries, profile, course_like_min_codes)
+    doubts = page_doubts(page_results, entries, profile)
     write_json(store, page_doubts_key(document_id), {str(page): reasons for page, reasons in doubts.items()})
     pages = Counter(entry.page for entry in entries)
     return ParseSummary(
         entries=len(entries),
         pages_with_entries=len(pages),
-        uncovered_pages=sorted(doubts),
+        page_doubts=doubts,
         doubtful=sum(1 for e in entries if e.reasons),
         seconds=round(time.perf_counter() - started, 3),
         preview=preview_markdown(rows, ("page", "course_code", "title", "credits_min", "credits_max", "confidence")),

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ocr_pipeline.catalog.validate import ValidationRules, validate_entries
-from ocr_pipeline.models import DocumentInfo, PageResult, PageStatus
+from ocr_pipeline.models import DocumentInfo, PageResult
 from ocr_pipeline.review.corrections import apply_corrections, load_corrections
+from ocr_pipeline.review.flags import FlagRules, page_flags
 from ocr_pipeline.stages.parse import load_entries, load_page_doubts, preview_markdown
-from ocr_pipeline.stages.read import load_page_results
+from ocr_pipeline.stages.read import load_page_results, sane_text_layers
 from ocr_pipeline.stages.work_keys import published_key, read_json, write_json
 from ocr_pipeline.storage.dynamo import DynamoCourseSink
 from ocr_pipeline.storage.objects import ObjectStore
@@ -35,36 +36,26 @@ class PublishSummary:
                 "dynamodb": self.dynamodb or "disabled", "seconds": self.seconds}
 
 
-def page_rows(info: DocumentInfo, pages: list[PageResult], flagged_by_entries: set[int],
-              corrected: Collection[int] = frozenset(),
-              doubts: Mapping[int, list[str]] | None = None) -> list[dict[str, Any]]:
-    """One row per page; a page a reviewer corrected no longer needs review.
-
-    A page needs review when it was not read cleanly, one of its rows is flagged, or its
-    course-like text produced too few entries (``doubts``); ``reasons`` says which."""
-    doubts = doubts or {}
-    rows = []
-    for result in pages:
-        page = result.ref.page
-        reasons = [*result.text.reasons, *doubts.get(page, [])]
-        if page in flagged_by_entries:
-            reasons.append("a course row on this page is flagged")
-        rows.append({
+def page_rows(info: DocumentInfo, pages: list[PageResult], flags: Mapping[int, list[str]]) -> list[dict[str, Any]]:
+    """One row per page; ``needs_review`` says whether a person should look at it, ``reasons`` why (then the
+    page's own notes: a blank page, a capped render)."""
+    return [
+        {
             "document_id": info.document_id,
-            "page": page,
+            "page": result.ref.page,
             "method": result.method,
             "engine": result.text.engine,
             "confidence": result.text.confidence,
-            "needs_review": page not in corrected and (
-                result.status is not PageStatus.OK or page in flagged_by_entries or page in doubts),
+            "needs_review": result.ref.page in flags,
             "status": result.status.value,
-            "reasons": reasons,
-        })
-    return rows
+            "reasons": list(dict.fromkeys([*flags.get(result.ref.page, []), *result.text.reasons])),
+        }
+        for result in pages
+    ]
 
 
 def publish_document(info: DocumentInfo, work: ObjectStore, output: ObjectStore, rules: ValidationRules,
-                     sink: DynamoCourseSink | None) -> PublishSummary:
+                     sink: DynamoCourseSink | None, flag_rules: FlagRules = FlagRules()) -> PublishSummary:
     """Validate the parsed entries, apply reviewers' corrections and publish the rows; replaces what
     this partition published before."""
     started = time.perf_counter()
@@ -72,9 +63,11 @@ def publish_document(info: DocumentInfo, work: ObjectStore, output: ObjectStore,
     corrections = load_corrections(work, info.document_id)
     rows = apply_corrections(validate_entries(load_entries(info.document_id, work), info, pages, rules), corrections,
                              info, {page.ref.page: page.method for page in pages})
-    flagged = {row["page"] for row in rows if row["needs_review"]}
-    pages_table = page_rows(info, pages, flagged, {correction.page for correction in corrections},
-                            load_page_doubts(info.document_id, work))
+    ocr_pages = {page.ref.page for page in pages if page.method.startswith("ocr:")}
+    flags = page_flags(pages, rows, sane_text_layers(work, info.document_id, ocr_pages),  # only OCR'd pages compared
+                       load_page_doubts(info.document_id, work), flag_rules,
+                       {correction.page for correction in corrections})
+    pages_table = page_rows(info, pages, flags)
     courses_key = hive_key("courses", info.institution, info.document_id, "courses.parquet")
     pages_key = hive_key("pages", info.institution, info.document_id, "pages.parquet")
     output.put(courses_key, table_bytes(rows, COURSES_SCHEMA))
@@ -91,7 +84,7 @@ def publish_document(info: DocumentInfo, work: ObjectStore, output: ObjectStore,
     return PublishSummary(
         rows=len(rows),
         needs_review=sum(1 for row in rows if row["needs_review"]),
-        flagged_pages=sorted(flagged | {p["page"] for p in pages_table if p["needs_review"]}),
+        flagged_pages=sorted(flags),
         courses_uri=output.uri(courses_key),
         pages_uri=output.uri(pages_key),
         dynamodb=dynamo,

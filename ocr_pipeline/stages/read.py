@@ -139,3 +139,14 @@ def load_page_results(document_id: str, store: ObjectStore) -> list[PageResult]:
     """The document's page results in page order (OCR'd pages are written after their batch)."""
     results = [PageResult.from_dict(record) for record in read_jsonl(store, ocr_key(document_id))]
     return sorted(results, key=lambda result: result.ref.page)
+
+
+def sane_text_layers(work: ObjectStore, document_id: str, pages: set[int]) -> dict[int, str]:
+    """Page -> text-layer text, for those of ``pages`` whose text layer passed the sanity checks."""
+    if not pages:
+        return {}
+    return {
+        record["page"]: "\n".join(line.text for line in reading_order([Line.from_dict(s) for s in record["segments"]]))
+        for record in read_jsonl(work, pages_key(document_id))
+        if record["page"] in pages and record["segments"] and not record["text_layer_problem"]
+    }
