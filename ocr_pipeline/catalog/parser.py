@@ -314,7 +314,8 @@ def paragraph_break(items: Sequence[_Item], index: int, layout: _Layout) -> bool
     if _ends_short(previous, item):
         return True
     same_column = previous.page == item.page and item.line.box[1] > previous.line.box[1]
-    return same_column and layout.pitch > 0 and item.line.box[1] - previous.line.box[1] > PARAGRAPH_GAP * layout.pitch
+    pitch = layout.pitch * max(1.0, previous.scale / layout.body_scale) if layout.body_scale else layout.pitch
+    return same_column and pitch > 0 and item.line.box[1] - previous.line.box[1] > PARAGRAPH_GAP * pitch
 
 
 def _paragraphs(items: Sequence[_Item], begin: int, end: int, layout: _Layout) -> list[list[int]]:
@@ -489,6 +490,8 @@ def _header(items: Sequence[_Item], paragraphs: list[list[int]], start: _Start,
         prefix = clean_text(raw[:end])
         rest = text[len(prefix):].lstrip(" .:-–—|")
         bold = _bold_run(items, indices) if _code_is_bold(first.line, start.code) else None
+        if bold is None and "large" in start.style and first.line.bold_chars is None:
+            bold = len(text)  # an OCR'd heading set large: all of it is the title (and its credits)
         if bold is not None:
             bold -= len(text) - len(rest)
         title, credits, leftover = split_header(rest, bold if bold and bold > 0 else None)
@@ -498,6 +501,10 @@ def _header(items: Sequence[_Item], paragraphs: list[list[int]], start: _Start,
         run_in = _run_in_title(items, indices[1:])  # the title's bold run went on from the code line
         if run_in is not None:
             return run_in[0], credits, run_in[1], 1
+        if len(paragraphs) > 1 and first.line.bold_chars is None:  # OCR: a wrapped ``Title:`` lead
+            run_in = _run_in_title(items, indices[1:] + paragraphs[1])
+            if run_in is not None:
+                return run_in[0], credits, run_in[1], 2
     if title is None and len(paragraphs) > 1 and (run_in := _run_in_title(items, paragraphs[1])) is not None:
         return run_in[0], credits, run_in[1], 2
     return title, credits, leftover, 1
@@ -509,10 +516,14 @@ def _run_in_title(items: Sequence[_Item], indices: list[int]) -> tuple[str, str]
     bold = _bold_run(items, indices)
     if bold is not None and 0 < bold <= len(text):
         return _strip_punct(text[:bold]), text[bold:].strip()
-    lead = re.match(r"^([A-Z][^:.;]{2,120}):\s*(.*)$", text)
-    if lead is not None and looks_like_title(lead.group(1)):
-        return lead.group(1).strip(), lead.group(2)
-    return None
+    found = None
+    for colon in re.finditer(r":(?:\s+|$)", text[:MAX_TITLE_LENGTH]):  # the longest ``Title: Subtitle:`` lead
+        lead = text[: colon.start()]
+        last = lead.rsplit(":", 1)[-1].strip()
+        if not re.match(r"^[A-Z][^.;]{2,}$", lead) or SECTION_LABEL.match(last) or not _is_title_like(lead):
+            break
+        found = (lead.strip(), text[colon.end():])
+    return found
 
 
 def _is_heading(item: _Item, indices: Sequence[int]) -> bool:

@@ -20,7 +20,7 @@ _HEADERS: dict[str, re.Pattern[str]] = {
     "credits": re.compile(r"^(?:total\s+)?(?:credits?|credit\s+hours?|cr\.?|units?|c)$", re.IGNORECASE),
     "ects": re.compile(r"^ects(?:\s+credits?)?$", re.IGNORECASE),
     "title": re.compile(r"^(?:course\s+|subject\s+|module\s+)?(?:title|name)s?$", re.IGNORECASE),
-    "prerequisites": re.compile(r"^pre-?requisites?\b", re.IGNORECASE),
+    "prerequisites": re.compile(r"^pre-?requisites?$", re.IGNORECASE),
 }
 
 
@@ -53,21 +53,35 @@ def title_cells(line: Line, index: int, code: CodeMatch) -> list[str]:
     return [cells[index][code.end:].strip(" .:-–\t*#"), *cells[index + 1:]]
 
 
+def _words(text: str, cell: tuple[float, float]) -> list[tuple[str, tuple[float, float]]]:
+    """A cell's words with boxes estimated from their character offsets (OCR may merge header cells:
+    ``J Credits``)."""
+    width = (cell[1] - cell[0]) / max(len(text), 1)
+    return [(m.group(), (cell[0] + m.start() * width, cell[0] + m.end() * width)) for m in re.finditer(r"\S+", text)]
+
+
 def header_columns(lines: Sequence[Line]) -> Columns | None:
     """Known columns named in header lines (a header may wrap: ``Credit`` over ``Hours``)."""
     named: dict[str, tuple[float, float]] = {}
     heads: list[tuple[float, float]] = []
     for line in lines:
-        boxes = line.cells or ((line.box[0], line.box[2]),)
-        found = {name: cell for text, cell in zip(cell_texts(line), boxes)
-                 for name, pattern in _HEADERS.items() if pattern.match(text)}
+        words = [w for text, cell in zip(cell_texts(line), line.cells or ((line.box[0], line.box[2]),))
+                 for w in _words(text, cell)]
+        found: dict[str, tuple[float, float]] = {}
+        for size in (2, 1):  # ``Course Title`` before ``Title``
+            for start in range(len(words) - size + 1):
+                phrase = " ".join(word for word, _ in words[start: start + size])
+                box = (words[start][1][0], words[start + size - 1][1][1])
+                for name, pattern in _HEADERS.items():
+                    if name not in found and pattern.match(phrase):
+                        found[name] = box
         if found:  # a header line (data lines between merged rows are not)
-            heads += boxes
+            heads += [box for _, box in words]
             named = {**found, **named}
-    # a column runs from the header cell on its left to the one on its right (headers are centred)
+    # a column runs from the header word on its left to the one on its right (headers are centred)
     spans = {
-        name: (max((h[1] for h in heads if h[1] <= x0), default=float("-inf")),
-               min((h[0] for h in heads if h[0] >= x1), default=float("inf")))
+        name: (max((h[1] for h in heads if h[1] <= x0 + 1), default=float("-inf")),
+               min((h[0] for h in heads if h[0] >= x1 - 1), default=float("inf")))
         for name, (x0, x1) in named.items()
     }
     return Columns(spans) if spans else None

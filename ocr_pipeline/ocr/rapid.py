@@ -54,8 +54,10 @@ class RapidOcrEngine:
 
 
 WORD_GAP = 0.6
-"""A gap between two words wider than this many line heights is a column gutter or a table
-cell border, never a word space: the detector boxes across narrow gutters, so lines are split there."""
+GAP_OVER_USUAL = 2.5
+"""A gap between two words wider than ``WORD_GAP`` line heights and ``GAP_OVER_USUAL`` times the line's
+usual word gap is a column gutter or a table cell border, not a (justified) word space: the detector
+boxes across narrow gutters, so lines are split there."""
 
 
 class Deskew:
@@ -89,12 +91,14 @@ def split_at_gaps(text: str, box: Box, confidence: float, words: Sequence[tuple]
     if not words or "".join(w[0] for w in words).replace(" ", "") != text.replace(" ", ""):
         return [Line(text, box, confidence)]
     height = box[3] - box[1]
-    runs: list[list[tuple[str, Box]]] = [[]]
-    for word, _score, points in words:
-        bounds = _bounds(points)
-        if runs[-1] and bounds[0] - runs[-1][-1][1][2] > WORD_GAP * height:
+    bounds = [_bounds(points) for _, _, points in words]
+    gaps = [b[0] - a[2] for a, b in zip(bounds, bounds[1:])]
+    usual = float(np.median(gaps)) if gaps else 0.0
+    runs: list[list[tuple[str, Box]]] = [[(str(words[0][0]), bounds[0])]]
+    for (word, _score, _points), box_, gap in zip(words[1:], bounds[1:], gaps):
+        if gap > WORD_GAP * height and gap > GAP_OVER_USUAL * usual:
             runs.append([])
-        runs[-1].append((str(word), bounds))
+        runs[-1].append((str(word), box_))
     if len(runs) == 1:
         return [Line(text, box, confidence)]
     return [
