@@ -14,10 +14,12 @@ from ocr_pipeline.models import Line
 
 CODE_COLUMNS = 3
 """A row's code is in one of its first cells (after a serial number, at most)."""
+HEADER_MAX_WORDS = 4
+"""A header line without cells has at most this many words (a wrapped ``Credit`` / ``Hours``)."""
 HEADER_REACH = 8
 """Header lines are looked for this many lines above a table's first row."""
 _HEADERS: dict[str, re.Pattern[str]] = {
-    "credits": re.compile(r"^(?:total\s+)?(?:credits?|credit\s+hours?|cr\.?|units?|c)$", re.IGNORECASE),
+    "credits": re.compile(r"^(?:total\s+)?(?:credits?|credit\s+hours?|cr\.?|units?)$", re.IGNORECASE),
     "ects": re.compile(r"^ects(?:\s+credits?)?$", re.IGNORECASE),
     "title": re.compile(r"^(?:course\s+|subject\s+|module\s+)?(?:title|name)s?$", re.IGNORECASE),
     "prerequisites": re.compile(r"^pre-?requisites?$", re.IGNORECASE),
@@ -67,6 +69,8 @@ def header_columns(lines: Sequence[Line]) -> Columns | None:
     for line in lines:
         words = [w for text, cell in zip(cell_texts(line), line.cells or ((line.box[0], line.box[2]),))
                  for w in _words(text, cell)]
+        if not line.cells and len(words) > HEADER_MAX_WORDS:
+            continue  # running text, not a header
         found: dict[str, tuple[float, float]] = {}
         for size in (2, 1):  # ``Course Title`` before ``Title``
             for start in range(len(words) - size + 1):
