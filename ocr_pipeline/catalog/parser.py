@@ -61,6 +61,8 @@ LABEL_VALUE = re.compile(r"^[A-Za-z][A-Za-z .]{0,20}:\s*\S{0,8}$")
 """A title like ``Term: 3`` is a form label with its value."""
 _BARE_CREDITS_END = re.compile(r"\(\s*\d{1,2}(?:\.\d)?(?:\s*-\s*\d{1,2})?\s*\)\s*$")
 MAX_TITLE_LENGTH = 150
+CROSS_LISTING_END = re.compile(r"\s*\((?:[A-Z]{2,5}[ ,/]*)+(?:\d{3}[A-Z]?(?:/\d{3}[A-Z]?)*\)|,?)\s*$")
+"""A parenthesised cross-listing at a title's end: subjects, then a number, the bracket perhaps cut off."""
 MIN_OCR_LINE_CONFIDENCE = 0.9
 """Entries whose OCR'd lines average below this are flagged."""
 MIN_OCR_WORD_CONFIDENCE = 0.6
@@ -607,6 +609,15 @@ def _read_fields(items: Sequence[_Item], paragraphs: Sequence[list[int]], fields
             fields.credits = find_credits(text) or trailing_number(text)
 
 
+def _without_cross_listing(title: str | None) -> str | None:
+    """The title without a trailing cross-listing (``Digital Logic Design (ELEC 370)``), also one cut off
+    at the line end (``Water Quality Strategy (AGRO, CRPL, GEOL``)."""
+    if title is None:
+        return None
+    trimmed = CROSS_LISTING_END.sub("", title).strip()
+    return trimmed or title
+
+
 def _entry_fields(items: Sequence[_Item], paragraphs: list[list[int]], start: _Start, matcher: CodeMatcher,
                   profile: CatalogProfile, layout: _Layout, columns: Columns | None) -> _Fields:
     if "row" in start.style:
@@ -630,7 +641,7 @@ def _entry_fields(items: Sequence[_Item], paragraphs: list[list[int]], start: _S
         return _Fields(title=_strip_punct(title) if title else None, credits=credits,
                        prerequisites=[prerequisites] if prerequisites else [])
     title, credits, leftover, used = _header(items, paragraphs, start, matcher)
-    fields = _Fields(title=title, credits=credits, description=[leftover] if leftover else [])
+    fields = _Fields(title=_without_cross_listing(title), credits=credits, description=[leftover] if leftover else [])
     _read_fields(items, paragraphs[used:], fields, profile, layout)
     description = join_lines(fields.description)
     inline = profile.inline_prerequisite_pattern.search(description)

@@ -138,15 +138,20 @@ def continue_row(row: Line, below: Sequence[Line], above: Sequence[Line] = ()) -
                 tuple((c[0][0], c[0][1]) for c in cells))
 
 
-def _cell_at(line: Line, span: tuple[float, float], skip: int) -> str | None:
-    """The text of the row's cells under the column ``span`` (the code's cell excluded), joined left to
-    right (a merged name cell and a track cell), else the nearest cell within a small distance."""
-    cells = [(text, cell) for index, (text, cell) in enumerate(zip(cell_texts(line), line.cells)) if index != skip]
-    inside = [text for text, cell in cells if span[0] <= (cell[0] + cell[1]) / 2 < span[1]]
+def _cell_at(line: Line, span: tuple[float, float], code_index: int, code_end: int) -> str | None:
+    """The text under the column ``span``: the words whose middle lies in it, left to right (a merged
+    name cell and a track cell; OCR cells merged across columns), the code itself left out; else the
+    nearest cell within a small distance."""
+    words = []
+    for index, (text, cell) in enumerate(zip(cell_texts(line), line.cells)):
+        skip = code_end if index == code_index else 0
+        words += [w for w in _words(text, cell) if index != code_index or w[1][0] >= cell[0] + skip * (
+            (cell[1] - cell[0]) / max(len(text), 1)) - 0.5]
+    inside = [word for word, box in words if span[0] <= (box[0] + box[1]) / 2 < span[1]]
     if inside:
         return " ".join(inside)
     width = max(c[1] for c in line.cells) - min(c[0] for c in line.cells)
-    distance, text = min(((max(cell[0] - span[1], span[0] - cell[1]), text) for text, cell in cells), default=(0.0, None))
+    distance, text = min(((max(box[0] - span[1], span[0] - box[1]), word) for word, box in words), default=(0.0, None))
     return text if distance <= CELL_REACH * width else None
 
 
@@ -155,20 +160,20 @@ def row_fields(line: Line, code_index: int, code_end: int, columns: Columns | No
     """Title, credits and prerequisites of a table row whose code ends at ``code_end`` of its cell."""
     cells = cell_texts(line)
     spans = columns.spans if columns else {}
-    title = _cell_at(line, spans["title"], code_index) if "title" in spans else None
+    title = _cell_at(line, spans["title"], code_index, code_end) if "title" in spans else None
     if title is None or not is_title(title):
         shared = cells[code_index][code_end:].strip(" .:-–\t*#")
         title = next((c for c in [shared, *cells[code_index + 1:]] if is_title(c)), None)
     credits = None
     for name in ("credits", "ects"):
-        if name in spans and (cell := _cell_at(line, spans[name], code_index)) is not None:
+        if name in spans and (cell := _cell_at(line, spans[name], code_index, code_end)) is not None:
             credits = find_credits(cell) or trailing_number(cell)
             if credits is not None:
                 break
     if credits is None and not spans.keys() & {"credits", "ects"}:
         after = cells[cells.index(title) + 1:] if title in cells else cells[code_index + 1:]
         credits = next((c for cell in after if (c := trailing_number(cell))), None)
-    prerequisites = _cell_at(line, spans["prerequisites"], code_index) if "prerequisites" in spans else None
+    prerequisites = _cell_at(line, spans["prerequisites"], code_index, code_end) if "prerequisites" in spans else None
     if prerequisites is not None and not re.search(r"[A-Za-z0-9]", prerequisites):
         prerequisites = None  # ``-``: none
     return title, credits, prerequisites
