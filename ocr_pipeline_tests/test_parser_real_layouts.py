@@ -136,11 +136,26 @@ def test_table_read_by_header_columns() -> None:
     assert [rows[c]["credits_min"] for c in rows] == [3.0, 1.0, 1.5]
 
 
+@pytest.mark.parametrize(("raw", "fixed"), [
+    ("Intermediate Financial Accounting Il", "Intermediate Financial Accounting II"),
+    ("CalculusI", "Calculus I"),
+    ("Physics Ill", "Physics III"),
+    ("Internship", "Internship"),
+])
+def test_ocr_roman_numeral_confusions_are_undone(raw: str, fixed: str) -> None:
+    from ocr_pipeline.catalog.parser import ocr_title_fixes
+
+    assert ocr_title_fixes(raw) == fixed
+
+
 @pytest.mark.parametrize(("title", "reason"), [
     ("BA-ACCT", "title looks like a code or a column value"),
     ("X", "title is one or two characters"),
     ("Term: 3", "title looks like a label and its value"),
     ("Foundations of Physics (2.5 QH)", "title contains a credit notation"),
+    ("GERL102B1 German II", "title contains a course code"),
+    ("Human Anatomy 70 30 100", "title ends with a number (a column value may have run into it)"),
+    ("Computer Architecture and", "title looks cut off"),
 ])
 def test_doubtful_titles_are_flagged(title: str, reason: str) -> None:
     from ocr_pipeline.catalog.parser import title_doubts

@@ -61,6 +61,8 @@ LABEL_VALUE = re.compile(r"^[A-Za-z][A-Za-z .]{0,20}:\s*\S{0,8}$")
 """A title like ``Term: 3`` is a form label with its value."""
 _BARE_CREDITS_END = re.compile(r"\(\s*\d{1,2}(?:\.\d)?(?:\s*-\s*\d{1,2})?\s*\)\s*$")
 MAX_TITLE_LENGTH = 150
+CODE_IN_TITLE = re.compile(r"\b[A-Z]{2,5}[ -]?\d{3,4}[A-Z]?\d?\b")
+"""A course code inside a title: another row's code, or the code read twice."""
 CROSS_LISTING_END = re.compile(r"\s*\((?:[A-Z]{2,5}[ ,/]*)+(?:\d{3}[A-Z]?(?:/\d{3}[A-Z]?)*\)|,?)\s*$")
 """A parenthesised cross-listing at a title's end: subjects, then a number, the bracket perhaps cut off."""
 MIN_OCR_LINE_CONFIDENCE = 0.9
@@ -123,6 +125,8 @@ class _Fields:
     credits: Credits | None = None
     description: list[str] = field(default_factory=list)
     prerequisites: list[str] = field(default_factory=list)
+    doubts: list[str] = field(default_factory=list)
+    """What made reading this entry uncertain (merged table cells, two code-like cells)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -393,6 +397,17 @@ def find_starts(items: Sequence[_Item], matcher: CodeMatcher, layout: _Layout) -
             if c.score - (c.style != style) - (c.shape[1] != parts) >= 2 or (c.style == style and c.shape[1] == parts)]
 
 
+def _code_cells_before_title(cells: Sequence[str], matcher: CodeMatcher) -> int:
+    """How many of a row's cells up to its title cell start with a course code (which is the code?)."""
+    count = 0
+    for cell in cells:
+        code = matcher.at_start(cell)
+        count += code is not None
+        if looks_like_title(cell[code.end:] if code else cell):
+            break
+    return count
+
+
 def _table_columns(items: Sequence[_Item], rows: set[int]) -> dict[int, Columns | None]:
     """The header columns that apply to each table row: the header above a table's first row, carried
     on to later rows and to tables continuing on the next page without a header of their own."""
@@ -609,6 +624,15 @@ def _read_fields(items: Sequence[_Item], paragraphs: Sequence[list[int]], fields
             fields.credits = find_credits(text) or trailing_number(text)
 
 
+def ocr_title_fixes(title: str | None) -> str | None:
+    """Undo OCR's usual confusions in a title's closing Roman numeral: ``Il`` -> ``II``, ``CalculusI`` ->
+    ``Calculus I`` (OCR'd titles only: a text layer spells what is printed)."""
+    if not title:
+        return title
+    title = re.sub(r"(?<=\s)([Il]{2,3})$", lambda m: "I" * len(m.group(1)), title)
+    return re.sub(r"(?<=[a-z]{4})(II?I?|IV|VI{0,3})$", r" \1", title)
+
+
 def _without_cross_listing(title: str | None) -> str | None:
     """The title without a trailing cross-listing (``Digital Logic Design (ELEC 370)``), also one cut off
     at the line end (``Water Quality Strategy (AGRO, CRPL, GEOL``)."""
@@ -628,19 +652,27 @@ def _entry_fields(items: Sequence[_Item], paragraphs: list[list[int]], start: _S
                 break
             below.append(item.line)
         line = continue_row(items[index].line, below)
+        doubts = []
         if is_merged_row(line):  # its name and credits are merged cells printed above it
             for item in reversed(items[max(0, index - TABLE_HEADER_REACH): index]):
                 if item.page != items[index].page or item.line.bold or code_cell(item.line, matcher) is not None:
                     break
                 if not is_merged_row(item.line):
                     line = continue_row(items[index].line, below, [item.line])
+                    doubts.append("name or credits read from cells merged with the row above")
                     break
+        if _code_cells_before_title(_cells(items[index].line.text), matcher) > 1:
+            doubts.append("the row has more than one code-like cell")
         found = code_cell(line, matcher)
         index, end = (found[0], found[1].end) if found else (0, 0)
         title, credits, prerequisites = row_fields(line, index, end, columns, looks_like_title)
+        if line.bold_chars is None:
+            title = ocr_title_fixes(title)
         return _Fields(title=_strip_punct(title) if title else None, credits=credits,
-                       prerequisites=[prerequisites] if prerequisites else [])
+                       prerequisites=[prerequisites] if prerequisites else [], doubts=doubts)
     title, credits, leftover, used = _header(items, paragraphs, start, matcher)
+    if items[start.index].line.bold_chars is None:
+        title = ocr_title_fixes(title)
     fields = _Fields(title=_without_cross_listing(title), credits=credits, description=[leftover] if leftover else [])
     _read_fields(items, paragraphs[used:], fields, profile, layout)
     description = join_lines(fields.description)
@@ -687,6 +719,10 @@ def title_doubts(title: str | None) -> list[str]:
         doubts.append("title contains a credit notation")
     if OPEN_END.search(bare) and not bare.endswith((")", "&")):
         doubts.append("title looks cut off")
+    if CODE_IN_TITLE.search(bare):
+        doubts.append("title contains a course code")
+    if re.search(r"\s\d+(?:\.\d+)?$", bare):
+        doubts.append("title ends with a number (a column value may have run into it)")
     if len(bare) > MAX_TITLE_LENGTH:
         doubts.append(f"title longer than {MAX_TITLE_LENGTH} characters")
     return doubts
@@ -699,6 +735,8 @@ def _score(start: _Start, fields: _Fields, confidences: Sequence[float], catalog
     score = 0.55 + min(start.score, 4) * 0.05
     reasons = title_doubts(fields.title)
     score += 0.15 if not reasons else -0.15 * len(reasons)
+    reasons += fields.doubts
+    score -= 0.1 * len(fields.doubts)
     if fields.credits is not None or catalog.credits < 0.5:
         score += 0.1
     else:
