@@ -189,3 +189,29 @@ def test_a_form_page_without_a_number_box_is_flagged() -> None:
     entries, pages = _parse(_pdf(_form(None)))
     assert entries == []
     assert list(page_doubts(pages, entries)) == [1]
+
+
+def test_of_two_code_like_cells_the_one_beside_the_title_is_the_code() -> None:
+    def page(canvas: Canvas) -> None:
+        for x, head in zip((40, 80, 160, 420), ("No", "Category", "Course code and name", "Credits")):
+            _text(canvas, x, 715, head, bold=True)
+        for row, (category, code, title) in enumerate((("DC-13", "IT 601", "Unix and Shell Programming"),
+                                                       ("DC-14", "IT 602", "Computer Graphics"))):
+            for x, cell in zip((40, 80, 160, 420), (str(row + 1), category, f"{code} {title}", "4")):
+                _text(canvas, x, 695 - 20 * row, cell)
+
+    rows = _rows(*_parse(_pdf(page)))
+    assert list(rows) == ["IT 601", "IT 602"]
+    assert rows["IT 601"]["title"] == "Unix and Shell Programming" and rows["IT 601"]["credits_min"] == 4.0
+    assert "the row has more than one code-like cell" in rows["IT 601"]["reasons"]
+
+
+def test_a_large_number_box_near_the_top_edge_is_not_a_running_header() -> None:
+    def near_top(number: str) -> Draw:
+        def page(canvas: Canvas) -> None:
+            _text(canvas, 72, 740, number, size=28)  # inside the running-header zone, on every page
+            _form(None)(canvas)
+        return page
+
+    entries, _ = _parse(_pdf(near_top("1.1"), near_top("1.2")))
+    assert [entry.course_code for entry in entries] == ["1.1", "1.2"]

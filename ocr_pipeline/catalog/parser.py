@@ -43,6 +43,9 @@ from ocr_pipeline.models import CourseEntry, Line, PageResult
 
 EDGE_ZONE = 0.08
 """Share of the page height at the top and bottom where running headers and footers live."""
+RUNNING_HEADER_SCALE = 1.5
+"""Running headers are set no larger than this many times the page's usual line (a form's large
+number box near the top edge, ``1.1`` then ``1.2``, is content)."""
 PAGE_NUMBER = re.compile(r"^(?:page\s*)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$", re.IGNORECASE)
 MINOR_WORDS = frozenset({"a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or", "the",
                          "to", "with", "&", "-", "–", "vs.", "via"})
@@ -266,10 +269,12 @@ def body_lines(pages: Sequence[PageResult]) -> list[_Item]:
     threshold = max(2, 0.5 * len(pages))
     items = []
     for page in pages:
+        typical = median([line.box[3] - line.box[1] for line in page.text.lines]) if page.text.lines else 0.0
         lines = [
             line for line in page.text.lines
             if (text := clean_text(line.text)) and not (
-                _edge_text(line, page.ref.height) and (PAGE_NUMBER.match(text) or recurring[_edge_signature(text)] >= threshold))
+                _edge_text(line, page.ref.height) and line.box[3] - line.box[1] <= RUNNING_HEADER_SCALE * typical
+                and (PAGE_NUMBER.match(text) or recurring[_edge_signature(text)] >= threshold))
         ]
         items += [_Item(page.ref.page, line, clean_text(line.text), measure) for line, measure in zip(lines, _measures(lines))]
     return items

@@ -21,7 +21,8 @@ HEADER_REACH = 8
 _HEADERS: dict[str, re.Pattern[str]] = {
     "credits": re.compile(r"^(?:total\s+)?(?:credits?|credit\s+hours?|cr\.?|units?)$", re.IGNORECASE),
     "ects": re.compile(r"^ects(?:\s+credits?)?$", re.IGNORECASE),
-    "title": re.compile(r"^(?:course\s+|subject\s+|module\s+)?(?:title|name)s?$", re.IGNORECASE),
+    "title": re.compile(r"^(?:course\s+|subject\s+|module\s+)?(?:(?:code|no\.?)\s+(?:and|&)\s+)?(?:title|name)s?$",
+                        re.IGNORECASE),
     "prerequisites": re.compile(r"^pre-?requisites?$", re.IGNORECASE),
 }
 
@@ -42,11 +43,14 @@ def code_cell(line: Line, matcher: CodeMatcher) -> tuple[int, CodeMatch] | None:
     share its cell when the cells' gap is narrow: ``GERL101B1 German I B1-Track``)."""
     if len(line.cells) < 2:
         return None
+    found = None
     for index, text in enumerate(cell_texts(line)[:CODE_COLUMNS]):
         code = matcher.at_start(text)
         if code is not None and not code.number_only and (len(line.cells) > 2 or code.end >= len(text.rstrip(" *#"))):
-            return index, code  # two cells only when the first is wholly a code (``GERL102B1  B1-Track``)
-    return None
+            found = index, code  # two cells only when the first is wholly a code (``GERL102B1  B1-Track``)
+        if re.search(r"[a-z]{2}", text[code.end:] if code else text):
+            break  # the title: of two code-like cells before it (``DC-13  IT 601 Unix``), the one beside it
+    return found
 
 
 def title_cells(line: Line, index: int, code: CodeMatch) -> list[str]:
@@ -72,7 +76,7 @@ def header_columns(lines: Sequence[Line]) -> Columns | None:
         if not line.cells and len(words) > HEADER_MAX_WORDS:
             continue  # running text, not a header
         found: dict[str, tuple[float, float]] = {}
-        for size in (2, 1):  # ``Course Title`` before ``Title``
+        for size in (4, 3, 2, 1):  # ``Course Code and Title`` before ``Course Title`` before ``Title``
             for start in range(len(words) - size + 1):
                 phrase = " ".join(word for word, _ in words[start: start + size])
                 box = (words[start][1][0], words[start + size - 1][1][1])
