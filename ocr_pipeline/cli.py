@@ -14,6 +14,9 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
+# Before the definitions are imported: their single-run backfill policy is beta in Dagster 1.13.
+warnings.filterwarnings("ignore", category=dg.BetaWarning)
+
 from ocr_pipeline.defs.resources import DynamoResource, OcrEngineResource, StorageResource
 from ocr_pipeline.defs.review import ReviewStoreResource
 from ocr_pipeline.local_runs import failure_message, materialize_document, run_config
@@ -198,16 +201,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    warnings.filterwarnings("ignore", category=dg.BetaWarning)  # single-run backfill policy is beta in 1.13
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["serve"]:
         from ocr_pipeline.serve.cli import main as serve_main
 
         return serve_main(argv[1:])
-    if argv[:2] == ["review", "serve"]:
+    if argv[:1] == ["review"]:  # ``review serve ...``: the review app's own parser, help and errors
         from ocr_pipeline.review.cli import main as review_main
 
-        return review_main(argv[2:])
+        return review_main(argv[1:])
     args = build_parser().parse_args(argv)
     if args.command == "extract" and args.dpi <= 0:
         print("ocr-pipeline extract: --dpi must be positive", file=sys.stderr)

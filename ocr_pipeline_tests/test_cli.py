@@ -61,3 +61,16 @@ def test_demo_publishes_a_dataset_analysts_read_with_pandas_and_duckdb(tmp_path)
                              "GROUP BY institution").fetchall())
     assert counts == courses.groupby("institution").size().to_dict()
     assert (tmp_path / ".dagster_home" / "dagster.yaml").exists()
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ocr_pipeline.cli", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_review_serve_is_wired_with_its_own_help_and_no_beta_warnings():
+    shown = _cli("review", "serve", "--help")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith("usage: ocr-pipeline review serve") and "--tokens-file" in shown.stdout
+    assert "BetaWarning" not in shown.stderr
+    bare = _cli("review")
+    assert bare.returncode == 2 and "Traceback" not in bare.stderr and "serve" in bare.stderr
