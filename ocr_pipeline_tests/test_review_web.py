@@ -74,3 +74,22 @@ def test_a_stale_version_gets_a_conflict_and_escalated_tasks_need_tier_two(site)
     assert store.get(task_id).result.entries[0]["credits_max"] == 4.0
     assert client(url, TIER2_TOKEN).post(f"/api/tasks/{task_id}/answers",
                                          json={"version": 3, "no_courses": True}).status_code == 400
+
+
+def test_credits_are_read_as_catalogs_print_them_and_bad_ones_refused(site):
+    url, store, tasks = site
+    task_id = tasks[1].task_id
+    http = client(url)
+    for typed, field in (("-5", "credits_min"), ("1e200", "credits_min"), ("lots", "credits_min")):
+        refused = http.post(f"/api/tasks/{task_id}/answers",
+                            json={"version": 1, "entries": [{"course_code": "MATH 1A", "credits_min": typed}]})
+        assert refused.status_code == 400 and field in refused.json()["detail"], typed
+    nan = http.post(f"/api/tasks/{task_id}/answers", content=b'{"version": 1, "entries": '
+                    b'[{"course_code": "MATH 1A", "credits_min": NaN}]}', headers={"Content-Type": "application/json"})
+    assert nan.status_code in (400, 422)
+    done = http.post(f"/api/tasks/{task_id}/answers", json={"version": 1, "entries": [
+        {"course_code": "MATH 1A", "title": "Calculus", "credits_min": "1-3"},
+        {"course_code": "MATH 1AL", "title": "Calculus Lab", "credits_min": "4 cr"}]})
+    assert done.status_code == 200, done.text
+    entries = store.get(task_id).result.entries
+    assert [(e["credits_min"], e["credits_max"]) for e in entries] == [(1.0, 3.0), (4.0, 4.0)]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
+
+from ocr_pipeline.catalog.credits import find_credits, trailing_number
+from ocr_pipeline.catalog.validate import ValidationRules
 
 ENTRY_FIELDS = ("course_code", "title", "credits_min", "credits_max", "description", "prerequisites")
 """The fields a reviewer sees and edits for each course entry."""
@@ -29,10 +33,36 @@ def task_id_for(document_id: str, page: int) -> str:
     return f"{document_id}-p{page:05d}"
 
 
-def _number(value: Any) -> float | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    return float(value)
+def _credits(entry: dict[str, Any]) -> tuple[float | None, float | None]:
+    """A reviewer's credits, typed the way catalogs print them (``3``, ``1-3``, ``4 cr``, ``VAR``) and read
+    by the pipeline's own credit parser, then held to the same bounds as machine output.
+
+    A range typed into ``credits_min`` alone fills both ends. Raises ``ValueError`` naming the field.
+    """
+    values: dict[str, tuple[float | None, float | None]] = {}
+    for name in ("credits_min", "credits_max"):
+        value = entry.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if isinstance(value, bool):
+            raise ValueError(f"{name}: {value!r} is not a credit value")
+        if isinstance(value, int | float):
+            values[name] = (float(value), float(value))
+            continue
+        text = str(value).strip()
+        credits = find_credits(text) or trailing_number(text)
+        if credits is None or (credits.low is None and not credits.variable):
+            raise ValueError(f"{name}: cannot read credits from {text!r} (type e.g. 3, 1-3 or 4 cr)")
+        values[name] = (credits.low, credits.high)
+    low = values.get("credits_min", (None, None))[0]
+    high = values["credits_max"][1] if "credits_max" in values else values.get("credits_min", (None, None))[1]
+    rules = ValidationRules()
+    for name, number in (("credits_min", low), ("credits_max", high)):
+        if number is not None and not (math.isfinite(number) and rules.min_credits <= number <= rules.max_credits):
+            raise ValueError(f"{name}: {number:g} is outside [{rules.min_credits:g}, {rules.max_credits:g}]")
+    if low is not None and high is not None and low > high:
+        raise ValueError(f"credits_min: {low:g} is above credits_max {high:g}")
+    return low, high
 
 
 def _text(value: Any) -> str | None:
@@ -48,9 +78,9 @@ def clean_entry(entry: dict[str, Any]) -> dict[str, Any]:
     if not code:
         raise ValueError("every entry needs a course code")
     cleaned = {name: _text(entry.get(name)) for name in ("title", "description", "prerequisites")}
-    return {"course_code": code, "title": cleaned["title"], "credits_min": _number(entry.get("credits_min")),
-            "credits_max": _number(entry.get("credits_max")), "description": cleaned["description"],
-            "prerequisites": cleaned["prerequisites"]}
+    low, high = _credits(entry)
+    return {"course_code": code, "title": cleaned["title"], "credits_min": low, "credits_max": high,
+            "description": cleaned["description"], "prerequisites": cleaned["prerequisites"]}
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ function readEntries(body) {
     const entry = {};
     for (const field of row.querySelectorAll("input")) {
       const text = field.value.trim();
-      entry[field.name] = text === "" ? null : NUMERIC.has(field.name) ? Number(text) : text;
+      entry[field.name] = text === "" ? null : text;  // credits as typed (1-3, 4 cr): the server reads them
     }
     return entry;
   }).filter((entry) => FIELDS.some((name) => entry[name] !== null));
@@ -100,7 +100,11 @@ async function setupTask() {
     if (!sent.ok) { say(reply.detail || `Failed (${sent.status}).`, false); return; }
     task = reply;
     document.getElementById("status").textContent = task.status;
-    say(`Saved: the task is now ${task.status}.`, true);
+    const mine = task.answers.length ? task.answers[task.answers.length - 1].entries : [];
+    body.replaceChildren(...mine.map((entry) => entryRow(entry, new Set())));  // what the server understood
+    const credits = mine.map((e) => `${e.course_code}: ${e.credits_min === null ? "no credits"
+      : e.credits_min === e.credits_max ? e.credits_min : `${e.credits_min}-${e.credits_max}`}`).join("; ");
+    say(`Saved: the task is now ${task.status}. Read as ${credits || "no courses"}.`, true);
   };
   document.getElementById("submit").addEventListener("click", submit);
   document.addEventListener("keydown", (event) => {
