@@ -233,8 +233,10 @@ def split_prerequisite(text: str) -> tuple[str, str]:
 
 
 def _label_in(text: str, labels: Sequence[str]) -> bool:
-    folded = text.casefold().rstrip(": ")
-    return any(folded == label.casefold() for label in labels)
+    """Whether ``text`` is one of ``labels``, ignoring case and spaces (text layers split words:
+    ``Prerequisite s``)."""
+    folded = "".join(text.casefold().rstrip(": ").split())
+    return any(folded == "".join(label.casefold().split()) for label in labels)
 
 
 # ---------------------------------------------------------------------------------------------
