@@ -215,3 +215,42 @@ def test_a_large_number_box_near_the_top_edge_is_not_a_running_header() -> None:
 
     entries, _ = _parse(_pdf(near_top("1.1"), near_top("1.2")))
     assert [entry.course_code for entry in entries] == ["1.1", "1.2"]
+
+
+def test_a_page_with_course_codes_but_no_entries_is_flagged() -> None:
+    def page(canvas: Canvas) -> None:
+        for row, text in enumerate(("Students take MATH 101, MATH 102 and PHYS 201 in the first year, then",
+                                    "choose two of CHEM 110, BIOL 120 or GEOL 130 with their advisor's approval.")):
+            _text(canvas, 72, 650 - 14 * row, text)
+
+    entries, pages = _parse(_pdf(page))
+    assert entries == []
+    assert page_doubts(pages, entries) == {1: ["course-like text: 6 course codes but no entry parsed"]}
+
+
+def test_a_title_not_bold_under_a_bold_code_line_is_doubted() -> None:
+    def page(canvas: Canvas) -> None:
+        y = 700
+        for code in ("ACCT 329", "ACCT 403", "ACCT 405"):
+            _text(canvas, 72, y, code, bold=True)
+            _text(canvas, 72, y - 12, "Theory and methods of cost accounting for managers in planning.")
+            _text(canvas, 72, y - 24, PROSE)
+            y -= 60
+
+    rows = _rows(*_parse(_pdf(page)))
+    assert list(rows) == ["ACCT 329", "ACCT 403", "ACCT 405"]
+    assert all(row["needs_review"] and any("not set in bold" in r for r in row["reasons"]) for row in rows.values())
+
+
+def test_a_label_split_by_the_text_layer_still_reads() -> None:
+    def page(canvas: Canvas) -> None:
+        y = 700
+        for code in ("AOT 163", "AOT 167"):
+            _text(canvas, 72, y, f"{code} Information Processing", bold=True)
+            _text(canvas, 400, y, "3 CR", bold=True)
+            _text(canvas, 72, y - 12, PROSE)
+            _text(canvas, 72, y - 26, "Prerequisite s: AOT 105 and AOT 160")
+            y -= 60
+
+    rows = _rows(*_parse(_pdf(page)))
+    assert rows["AOT 167"]["prerequisites"] == "AOT 105 and AOT 160"

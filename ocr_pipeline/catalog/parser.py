@@ -77,6 +77,9 @@ FORM_FIELD = re.compile(r"^[^\W\d][\w ().-]{1,30}\s:\s*\S*")
 MIN_FORM_FIELDS = 3
 MIN_CODE_LINES = 2
 """A page needs at least this many lines led by a course code to count as course-like."""
+MIN_CODES_ANYWHERE = 5
+"""A page without entries but this many course codes anywhere in its text (columns read out of order,
+a scan's lines broken up) is flagged."""
 MIN_PAGE_COVERAGE = 0.5
 """A page whose entries cover less than this share of its code-led lines is flagged."""
 SIZE_CHANGE = 1.1
@@ -681,6 +684,8 @@ def _entry_fields(items: Sequence[_Item], paragraphs: list[list[int]], start: _S
     if items[start.index].line.bold_chars is None:
         title = ocr_title_fixes(title)
     fields = _Fields(title=_without_cross_listing(title), credits=credits, description=[leftover] if leftover else [])
+    if {"bold", "alone"} <= start.style and len(paragraphs) > 1 and not items[paragraphs[1][0]].line.bold_chars:
+        fields.doubts.append("title not set in bold like its code (it may be the description's first words)")
     _read_fields(items, paragraphs[used:], fields, profile, layout)
     description = join_lines(fields.description)
     inline = profile.inline_prerequisite_pattern.search(description)
@@ -895,4 +900,9 @@ def page_doubts(pages: Sequence[PageResult], entries: Sequence[CourseEntry], pro
     for page in credits.keys() - doubts.keys():
         if not found[page] and credits[page] and fields[page] >= MIN_FORM_FIELDS:
             doubts[page] = [f"course-like text: a credit notation and {fields[page]} form fields but no entry parsed"]
+    for page in pages:
+        number = page.ref.page
+        codes = matcher.count_in(page.text.text)
+        if number not in doubts and not found[number] and codes >= MIN_CODES_ANYWHERE:
+            doubts[number] = [f"course-like text: {codes} course codes but no entry parsed"]
     return dict(sorted(doubts.items()))
