@@ -32,3 +32,26 @@ def test_a_reviewer_edits_a_title_in_the_browser_and_it_is_stored(tmp_path):
     result = store.get(tasks[1].task_id).result
     assert store.get(tasks[1].task_id).status.value == "accepted" and result.reviewer == "alice"
     assert {e["course_code"]: (e["title"], e["credits_max"]) for e in result.entries}["MATH 1A"] == ("Calculus I", 4.0)
+
+
+def test_credits_typed_as_printed_are_shown_back_as_understood(tmp_path):
+    store = SqliteReviewStore(tmp_path / "review.db")
+    tasks = demo_tasks(tmp_path)
+    for task in tasks:
+        store.add(task)
+    with serving(create_app(store, TokenAuth(TOKENS), read_image=read_image)) as url, chromium_page() as page:
+        review_in_browser(page, url)  # logs in and accepts the first task
+        page.goto(f"{url}/tasks/{tasks[0].task_id}")
+        page.wait_for_selector("#entries tbody tr")
+        row = page.locator("#entries tbody tr").first
+        row.locator("input[name=credits_min]").fill("1-3 cr")
+        row.locator("input[name=credits_max]").fill("")
+        page.keyboard.press("Control+Enter")
+        page.locator("#message", has_text="Read as").wait_for()
+        assert "1-3" in page.locator("#message").inner_text()
+        assert row.locator("input[name=credits_max]").input_value() == "3"
+        row.locator("input[name=credits_min]").fill("lots")
+        page.keyboard.press("Control+Enter")
+        page.locator("#message.fail", has_text="credits_min").wait_for()
+    entry = store.get(tasks[0].task_id).answers[-1].entries[0]
+    assert (entry["credits_min"], entry["credits_max"]) == (1.0, 3.0)
