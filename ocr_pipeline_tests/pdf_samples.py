@@ -33,6 +33,15 @@ def huge_page_pdf() -> bytes:
     return buffer.getvalue()
 
 
+def giant_page_pdf() -> bytes:
+    """One page of 1.5 million points per side (a few hundred bytes): above any pixel cap even at 1 dpi."""
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, pagesize=(1.5e6, 1.5e6))
+    page.rect(10, 10, 100, 100)
+    page.save()
+    return buffer.getvalue()
+
+
 def blank_page_pdf() -> bytes:
     buffer = io.BytesIO()
     page = canvas.Canvas(buffer)

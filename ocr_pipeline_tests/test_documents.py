@@ -80,3 +80,26 @@ def test_dataset_of_documents_without_institution_reads_back(tmp_path):
     (tmp_path / key).write_bytes(table_bytes([row], COURSES_SCHEMA))
     courses = pd.read_parquet(tmp_path / "courses")
     assert courses["course_code"].tolist() == ["CS 101"] and courses["institution"].isna().all()
+
+
+def test_a_page_too_large_for_the_pixel_cap_is_refused_not_rendered(tmp_path):
+    """1.5 million points per side would render at 20834 x 20834 px even at 1 dpi: recorded as failed."""
+    import json
+
+    from ocr_pipeline.models import PageStatus
+    from ocr_pipeline.pdf.pages import PageLimits, page_geometry
+    from ocr_pipeline.stages.read import load_page_results, read_document
+    from ocr_pipeline.stages.render import RenderSettings, render_document
+    from ocr_pipeline.stages.work_keys import pages_key
+    from ocr_pipeline.storage.objects import LocalObjectStore
+    from ocr_pipeline_tests.pdf_samples import giant_page_pdf
+
+    assert page_geometry(1.5e6, 1.5e6, PageLimits()).too_large
+    assert not page_geometry(14400, 14400, PageLimits()).too_large
+    store = LocalObjectStore(tmp_path)
+    render_document(giant_page_pdf(), "giant", RenderSettings(), store)
+    record = json.loads(store.get(pages_key("giant")).decode().splitlines()[0])
+    assert record["image_key"] is None and "page too large" in record["render_error"] and not record["needs_ocr"]
+    read_document("giant", store, None)
+    (page,) = load_page_results("giant", store)
+    assert page.status is PageStatus.FAILED and any("even at 1 dpi" in reason for reason in page.text.reasons)

@@ -19,6 +19,7 @@ from ocr_pipeline.ocr.registry import build_engine
 from ocr_pipeline.serve.app import create_app
 from ocr_pipeline.serve.cli import config_from, parser
 from ocr_pipeline.serve.config import FetchPolicy, ServiceConfig
+from ocr_pipeline_tests.pdf_samples import giant_page_pdf
 from ocr_pipeline_tests.test_serve_support import (
     LOOPBACK_ENV,
     GatedEngine,
@@ -136,6 +137,7 @@ def test_image_from_s3(service: tuple[str, RecordingEngine], moto: str) -> None:
     ({"pdf_base64": b64(pdf_bytes(["a", "b"])), "pages": "2-5"}, 400, "invalid-page-range"),
     ({"pdf_base64": b64(pdf_bytes(["a"])), "dpi": 5000}, 400, "invalid-dpi"),
     ({"image_base64": b64(png_bytes(text_image([], (3000, 2000))))}, 413, "too-many-pixels"),
+    ({"pdf_base64": b64(giant_page_pdf())}, 413, "page-too-large"),
     ({"image_base64": b64(png_bytes(IMAGE)), "pages": "1"}, 400, "invalid-request"),
     ({"image_base64": b64(png_bytes(IMAGE)), "pdf_base64": b64(pdf_bytes(["a"]))}, 400, "one-source-required"),
     ({"prompt": GROUNDING_PROMPT}, 400, "one-source-required"),

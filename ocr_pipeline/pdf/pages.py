@@ -30,6 +30,8 @@ class PageGeometry:
     height_pt: float
     dpi: int
     capped: bool
+    too_large: bool = False
+    """Even at 1 dpi the page would exceed the pixel cap: it must not be rendered at all."""
 
     @property
     def scale(self) -> float:
@@ -52,7 +54,12 @@ def page_geometry(width_pt: float, height_pt: float, limits: PageLimits) -> Page
     if pixels <= limits.max_pixels:
         return PageGeometry(width_pt, height_pt, limits.dpi, capped=False)
     dpi = math.floor(POINTS_PER_INCH * math.sqrt(limits.max_pixels / (width_pt * height_pt)))
-    return PageGeometry(width_pt, height_pt, max(dpi, 1), capped=True)
+    return PageGeometry(width_pt, height_pt, max(dpi, 1), capped=True, too_large=dpi < 1)
+
+
+def too_large_reason(geometry: PageGeometry, limits: PageLimits) -> str:
+    return (f"page too large: {geometry.width_pt:.0f} x {geometry.height_pt:.0f} pt cannot be rendered under "
+            f"{limits.max_pixels} pixels even at 1 dpi")
 
 
 @dataclass(frozen=True)
@@ -80,7 +87,10 @@ def read_page(document: pdfium.PdfDocument, index: int, limits: PageLimits) -> T
 
 
 def render_page(document: pdfium.PdfDocument, index: int, geometry: PageGeometry) -> Image.Image:
-    """Render page ``index`` (0-based) to a greyscale image at the page's guarded DPI."""
+    """Render page ``index`` (0-based) to a greyscale image at the page's guarded DPI (never a page
+    too large for the pixel cap: that is refused)."""
+    if geometry.too_large:
+        raise ValueError(f"page {index + 1} is too large to render under the pixel cap")
     page = document[index]
     try:
         return page.render(scale=geometry.scale, grayscale=True).to_pil()

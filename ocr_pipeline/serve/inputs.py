@@ -17,7 +17,7 @@ from ocr_pipeline.models import PageRef
 from ocr_pipeline.ocr.base import PageImage
 from ocr_pipeline.ocr.deepseek_common import resolve_prompt
 from ocr_pipeline.pdf.document import DocumentError, content_id, open_pdf
-from ocr_pipeline.pdf.pages import PageLimits, page_geometry, render_page
+from ocr_pipeline.pdf.pages import PageLimits, page_geometry, render_page, too_large_reason
 from ocr_pipeline.serve.config import ServiceConfig
 from ocr_pipeline.serve.errors import ServiceError
 from ocr_pipeline.serve.fetch import Fetcher
@@ -157,6 +157,8 @@ def pdf_pages(data: bytes, spec: str | None, dpi: int, config: ServiceConfig) ->
                 geometry = page_geometry(page.get_width(), page.get_height(), limits)
             finally:
                 page.close()
+            if geometry.too_large:
+                raise ServiceError(413, "page-too-large", f"page {number}: {too_large_reason(geometry, limits)}")
             image = render_page(document, number - 1, geometry)
             pages.append(PageImage(PageRef(doc_id, number, image.width, image.height, geometry.dpi), image))
         return pages

@@ -24,7 +24,7 @@ import pypdfium2 as pdfium
 
 from ocr_pipeline.models import Line
 from ocr_pipeline.pdf.document import open_pdf
-from ocr_pipeline.pdf.pages import PageLimits, is_blank, read_page, render_page
+from ocr_pipeline.pdf.pages import PageLimits, is_blank, read_page, render_page, too_large_reason
 from ocr_pipeline.stages.work_keys import page_image_key, pages_key, write_jsonl
 from ocr_pipeline.storage.objects import ObjectStore
 
@@ -86,14 +86,18 @@ class _PageOutput:
 
 def _read_one(document: pdfium.PdfDocument, index: int, settings: RenderSettings) -> _PageOutput:
     """Everything about one page that needs no I/O: text layer, OCR decision, rendering."""
-    page = read_page(document, index, PageLimits(settings.dpi, settings.max_pixels))
+    limits = PageLimits(settings.dpi, settings.max_pixels)
+    page = read_page(document, index, limits)
     problem = text_layer_problem(page.segments)
     needs_ocr = settings.policy == "ocr" or (settings.policy == "auto" and problem is not None)
     notes = []
-    if page.geometry.capped:
-        notes.append(f"page too large: rendered at {page.geometry.dpi} dpi to stay under {settings.max_pixels} pixels")
     png = blank = render_error = None
-    if needs_ocr or settings.images == "all":
+    if page.geometry.too_large:
+        render_error = too_large_reason(page.geometry, limits)
+        notes.append(render_error)
+    elif page.geometry.capped:
+        notes.append(f"page too large: rendered at {page.geometry.dpi} dpi to stay under {settings.max_pixels} pixels")
+    if render_error is None and (needs_ocr or settings.images == "all"):
         try:
             image = render_page(document, index, page.geometry)
         except Exception as error:  # noqa: BLE001 - one page the renderer cannot draw must not fail the document
