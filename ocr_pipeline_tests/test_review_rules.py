@@ -150,3 +150,12 @@ def test_dynamodb_store_uses_conditional_writes(moto_endpoint):
     store = DynamoReviewStore("review-tasks-rules", endpoint_url=moto_endpoint)
     store.ensure_table()
     check_store(store)
+
+
+def test_document_text_in_preview_markdown_never_becomes_markup():
+    from ocr_pipeline.stages.parse import preview_markdown
+
+    table = preview_markdown([{"page": 1, "title": "![x](http://evil.invalid/a.png) <img src=x> a|b"}], ("page", "title"))
+    row = table.splitlines()[2]
+    assert "![" not in row and "](" not in row and "<img" not in row
+    assert row.count("|") - row.count("\\|") == 3  # the cell's own | is escaped, not a column

@@ -79,6 +79,7 @@ def no_connections(monkeypatch: pytest.MonkeyPatch) -> None:
     ("0.0.0.0", "unspecified"), ("240.0.0.1", "reserved"), ("100.64.0.1", "not-global"),
     ("::ffff:169.254.169.254", "link-local"), ("::ffff:127.0.0.1", "loopback"), ("::ffff:10.0.0.1", "private"),
     ("2002:a9fe:a9fe::", "link-local"), ("64:ff9b::a00:1", "private"),
+    ("fec0::1", "not-global"), ("192.0.0.8", "not-global"),
     ("93.184.216.34", None), ("2606:4700:4700::1111", None),
 ])
 def test_address_decisions(address: str, reason: str | None) -> None:

@@ -19,6 +19,9 @@ Resolver = Callable[[str, int], list[str]]
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 REFUSED = ("is_link_local", "is_multicast", "is_unspecified", "is_reserved", "is_private")  # most specific first
+NON_PUBLIC = (ipaddress.IPv6Network("fec0::/10"), ipaddress.IPv4Network("192.0.0.0/24"))
+"""Ranges ``ipaddress`` calls global that are not: IPv6 site-local (deprecated, still routed inside
+sites) and IETF protocol assignments (``192.0.0.8``, the IPv4 dummy address)."""
 
 
 def resolve(host: str, port: int) -> list[str]:
@@ -47,6 +50,8 @@ def address_refusal(address: str, *, allow_loopback: bool = False) -> str | None
     for check in REFUSED:
         if getattr(ip, check):
             return check.removeprefix("is_").replace("_", "-")
+    if any(ip.version == network.version and ip in network for network in NON_PUBLIC):
+        return "not-global"
     return None if ip.is_global else "not-global"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -20,6 +21,9 @@ from ocr_pipeline.stages.work_keys import (
     write_jsonl,
 )
 from ocr_pipeline.storage.objects import ObjectStore
+
+
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()<>!#|{}~])")
 
 
 @dataclass(frozen=True)
@@ -45,8 +49,9 @@ class ParseSummary:
 def preview_markdown(rows: list[dict[str, Any]], columns: tuple[str, ...], limit: int = 10) -> str:
     """A small Markdown table for the Dagster UI."""
     def cell(value: Any) -> str:
-        text = "" if value is None else str(value)
-        return (text[:60] + "…" if len(text) > 60 else text).replace("|", "\\|").replace("\n", " ")
+        text = "" if value is None else " ".join(str(value).split())
+        text = text[:60] + "…" if len(text) > 60 else text
+        return MARKDOWN_SPECIAL.sub(r"\\\1", text)  # text from a document never becomes markup (links, images)
 
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(cell(row.get(c)) for c in columns) + " |" for row in rows[:limit]]
