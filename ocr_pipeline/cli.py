@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
+import pyarrow as pa
 
 # Before the definitions are imported: their single-run backfill policy is beta in Dagster 1.13.
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
@@ -23,6 +24,7 @@ from ocr_pipeline.local_runs import failure_message, materialize_document, run_c
 from ocr_pipeline.ocr.registry import DEFAULT_CPU_ENGINE, ENGINES
 from ocr_pipeline.stages.ingest import partition_key_for
 from ocr_pipeline.storage.objects import LocalObjectStore
+from ocr_pipeline.storage.parquet import COURSES_SCHEMA, PAGES_SCHEMA
 
 REPO_DAGSTER_YAML = Path(__file__).resolve().parent.parent / "dagster.yaml"
 
@@ -35,11 +37,12 @@ def _instance(home: Path) -> dg.DagsterInstance:
     return dg.DagsterInstance.from_config(str(home))
 
 
-def _collect_parquet(store: LocalObjectStore, dataset: str) -> pd.DataFrame:
+def _collect_parquet(store: LocalObjectStore, dataset: str, schema: pa.Schema) -> pd.DataFrame:
+    """Every document's table of ``dataset``; with none (every document failed) still the contract's columns."""
     frames = [
         pd.read_parquet(store.root / obj.key) for obj in store.list(f"{dataset}/") if obj.key.endswith(".parquet")
     ]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return pd.concat(frames, ignore_index=True) if frames else schema.empty_table().to_pandas()
 
 
 def _run_documents(
@@ -59,7 +62,8 @@ def _run_documents(
 def _summary(
     outcomes: dict[str, str | None], output: LocalObjectStore, seconds: float
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    courses, pages = _collect_parquet(output, "courses"), _collect_parquet(output, "pages")
+    courses = _collect_parquet(output, "courses", COURSES_SCHEMA)
+    pages = _collect_parquet(output, "pages", PAGES_SCHEMA)
     flagged = int(pages["needs_review"].sum()) if len(pages) else 0
     print(
         f"documents: {len(outcomes)} ({sum(v is None for v in outcomes.values())} ok), pages: {len(pages)}, "
@@ -165,10 +169,7 @@ def extract(args: argparse.Namespace) -> int:
             outcomes = _run_documents(instance, keys, resources, config)
         courses, pages = _summary(outcomes, LocalObjectStore(storage.output_uri), time.perf_counter() - started)
         courses.to_parquet(out / "courses.parquet", index=False)
-        pages[
-            ["document_id", "page", "method", "engine", "confidence", "needs_review", "status", "reasons"]
-            if len(pages) else []
-        ].to_parquet(out / "pages.parquet", index=False)
+        pages[PAGES_SCHEMA.names].to_parquet(out / "pages.parquet", index=False)
     print(f"wrote {out / 'courses.parquet'} and {out / 'pages.parquet'}")
     failed = {k: v for k, v in outcomes.items() if v is not None}
     for key, message in failed.items():

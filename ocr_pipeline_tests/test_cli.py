@@ -74,3 +74,15 @@ def test_review_serve_is_wired_with_its_own_help_and_no_beta_warnings():
     assert "BetaWarning" not in shown.stderr
     bare = _cli("review")
     assert bare.returncode == 2 and "Traceback" not in bare.stderr and "serve" in bare.stderr
+
+
+def test_extract_keeps_the_contract_columns_when_every_document_fails(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "broken.pdf").write_bytes(b"%PDF-1.4 this is not a PDF")
+    assert main(["extract", str(tmp_path / "in"), "--output", str(tmp_path / "out")]) == 1
+    courses = pd.read_parquet(tmp_path / "out" / "courses.parquet")
+    pages = pd.read_parquet(tmp_path / "out" / "pages.parquet")
+    assert len(courses) == len(pages) == 0
+    assert list(courses.columns[: len(CONTRACT_COLUMNS)]) == CONTRACT_COLUMNS
+    assert list(pages.columns) == ["document_id", "page", "method", "engine", "confidence", "needs_review", "status",
+                                   "reasons"]
