@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import tempfile
@@ -18,6 +19,7 @@ import pyarrow as pa
 # Before the definitions are imported: their single-run backfill policy is beta in Dagster 1.13.
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
+from ocr_pipeline.defs.progress import PROGRESS
 from ocr_pipeline.defs.resources import DynamoResource, OcrEngineResource, StorageResource
 from ocr_pipeline.defs.review import ReviewStoreResource
 from ocr_pipeline.local_runs import failure_message, materialize_document, run_config
@@ -45,12 +47,24 @@ def _collect_parquet(store: LocalObjectStore, dataset: str, schema: pa.Schema) -
     return pd.concat(frames, ignore_index=True) if frames else schema.empty_table().to_pandas()
 
 
+def _show_progress() -> None:
+    """Print the stages' page progress (``read: 40/300 pages``) as plain lines on stderr."""
+    if not PROGRESS.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("    %(message)s"))
+        PROGRESS.addHandler(handler)
+        PROGRESS.setLevel(logging.INFO)
+        PROGRESS.propagate = False
+
+
 def _run_documents(
     instance: dg.DagsterInstance, keys: Sequence[str], resources: dict, config: dict
 ) -> dict[str, str | None]:
     """Materialise each partition; returns partition key -> failure message (None when it succeeded)."""
+    _show_progress()
     outcomes: dict[str, str | None] = {}
     for number, key in enumerate(keys, 1):
+        print(f"[{number}/{len(keys)}] {key} ...", flush=True)
         started = time.perf_counter()
         result = materialize_document(instance, key, resources, config)
         outcomes[key] = failure_message(result)
@@ -100,7 +114,7 @@ def demo(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     with _instance(home) as instance:
         outcomes = _run_documents(
-            instance, [partition_key_for(k) for k in samples], resources, run_config(log_level="WARNING")
+            instance, [partition_key_for(k) for k in samples], resources, run_config(log_level="CRITICAL")
         )
     output = LocalObjectStore(storage.output_uri)
     courses, _ = _summary(outcomes, output, time.perf_counter() - started)
@@ -163,7 +177,7 @@ def extract(args: argparse.Namespace) -> int:
             dpi=args.dpi,
             ocr_policy=args.ocr,
             institution=args.institution,
-            log_level="INFO" if args.verbose else "WARNING",
+            log_level="INFO" if args.verbose else "CRITICAL",  # failures: one line each, tracebacks with --verbose
         )
         with _instance(Path(tmp) / "dagster_home") as instance:
             outcomes = _run_documents(instance, keys, resources, config)
@@ -190,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     extract_parser.add_argument("--engine", choices=sorted(ENGINES), default=DEFAULT_CPU_ENGINE)
     extract_parser.add_argument("--dpi", type=int, default=144)
     extract_parser.add_argument("--institution", default=None, help="institution for every file (default: from folder)")
-    extract_parser.add_argument("--verbose", action="store_true", help="show Dagster's step logs")
+    extract_parser.add_argument("--verbose", action="store_true", help="show Dagster's step logs and failures' tracebacks")
     extract_parser.set_defaults(handler=extract)
     serve_parser = commands.add_parser(
         "serve", help="serve an OCR engine under the SageMaker hosting contract", add_help=False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -86,3 +87,15 @@ def test_extract_keeps_the_contract_columns_when_every_document_fails(tmp_path):
     assert list(courses.columns[: len(CONTRACT_COLUMNS)]) == CONTRACT_COLUMNS
     assert list(pages.columns) == ["document_id", "page", "method", "engine", "confidence", "needs_review", "status",
                                    "reasons"]
+
+
+def test_extract_shows_page_progress_and_one_line_per_failure(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "good.pdf").write_bytes(generate_catalog("requirement_list", n_courses=4).pdf)
+    (tmp_path / "in" / "bad.pdf").write_bytes(b"%PDF-1.4 this is not a PDF")
+    run = _cli("extract", str(tmp_path / "in"), "--output", str(tmp_path / "out"))
+    assert run.returncode == 1
+    output = run.stdout + run.stderr
+    assert "Traceback" not in output and "BetaWarning" not in output
+    assert re.search(r"rendered: (\d+)/\1 pages", run.stderr) and re.search(r"read: (\d+)/\1 pages", run.stderr)
+    assert sum("bad.pdf" in line and "FAILED" in line for line in output.splitlines()) == 1

@@ -1,10 +1,14 @@
-"""Progress reporting from stage callbacks into the Dagster run log."""
+"""Progress reporting from stage callbacks into the Dagster run log, and to ``ocr_pipeline.progress``
+(a Python logger the command line prints, so a long document shows its pages going by)."""
 
+import logging
 import time
 
 import dagster as dg
 
 from ocr_pipeline.stages.render import Progress
+
+PROGRESS = logging.getLogger("ocr_pipeline.progress")
 
 
 def log_progress(context: dg.AssetExecutionContext, what: str, every_seconds: float = 5.0) -> Progress:
@@ -15,6 +19,8 @@ def log_progress(context: dg.AssetExecutionContext, what: str, every_seconds: fl
         now = time.monotonic()
         if done == total or now - last[0] >= every_seconds:
             last[0] = now
-            context.log.info(f"{what}: {done}/{total or '?'} pages")
+            message = f"{what}: {done}/{total or '?'} pages"
+            context.log.info(message)
+            PROGRESS.info(message)
 
     return report
