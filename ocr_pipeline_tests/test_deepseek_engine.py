@@ -1,30 +1,24 @@
-"""DeepSeek-OCR engines end to end on the CPU with a tiny, randomly initialised DeepSeek-OCR 2.
+"""DeepSeek-OCR 2 engine mechanics on the CPU with a tiny, randomly initialised model built in memory.
 
 Random weights: these tests check the mechanics (batching, padding, scoring, loop and OOM
-handling), never the text.
+handling), never the text. Loading through the real constructor, resources and a Dagster run is in
+``test_deepseek_checkpoint.py``; the v1 engine is in ``test_deepseek_v1.py``.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
+import torch  # the dev extra installs torch and transformers>=5.10.1: without them these tests fail, never skip
+from PIL import Image, ImageDraw
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers.models.deepseek_ocr2")
-
-from PIL import Image, ImageDraw  # noqa: E402
-
-from ocr_pipeline.models import PageRef, PageStatus  # noqa: E402
-from ocr_pipeline.ocr.base import PageImage  # noqa: E402
-from ocr_pipeline.ocr.deepseek import MODES, DeepseekOcrEngine, Resolution  # noqa: E402
-from ocr_pipeline.ocr.deepseek2 import DeepseekOcr2Engine, NGramRepeatGuard  # noqa: E402
-from ocr_pipeline.ocr.deepseek_common import NO_EOS_REASON  # noqa: E402
-from ocr_pipeline.ocr.registry import ENGINES  # noqa: E402
-from ocr_pipeline_tests.benchmarks import gpu_deepseek  # noqa: E402
-
-FIXTURES = Path(__file__).parent / "fixtures" / "deepseek"
+from ocr_pipeline.models import PageRef, PageStatus
+from ocr_pipeline.ocr.base import PageImage
+from ocr_pipeline.ocr.deepseek2 import DeepseekOcr2Engine, NGramRepeatGuard
+from ocr_pipeline.ocr.deepseek_common import NO_EOS_REASON, NON_FINITE_REASON
+from ocr_pipeline.ocr.registry import ENGINES
+from ocr_pipeline_tests.benchmarks import gpu_deepseek
 
 
 @pytest.fixture(scope="module")
@@ -34,11 +28,11 @@ def tiny() -> tuple[Any, Any]:
 
 @pytest.fixture(scope="module")
 def pages() -> list[PageImage]:
-    """Two rendered catalog pages and a landscape page (a different number of tiles -> padding)."""
+    """Two small catalog pages (global view only) and a wide page that is tiled (more image tokens -> padding)."""
     portrait = gpu_deepseek.catalog_pages(2, dpi=36)
-    wide = Image.new("RGB", (400, 200), "white")
+    wide = Image.new("RGB", (1600, 800), "white")
     ImageDraw.Draw(wide).text((10, 10), "CHEM 110 General Chemistry (4 credits)", fill="black")
-    return [portrait[0], PageImage(PageRef("doc", 2, 400, 200, 36), wide), portrait[1]]
+    return [portrait[0], PageImage(PageRef("doc", 2, 1600, 800, 144), wide), portrait[1]]
 
 
 def spy_generate(model: Any, monkeypatch: pytest.MonkeyPatch, fail_when: Any = None) -> list[Any]:
@@ -122,53 +116,95 @@ def test_ngram_guard_bans_repeats_but_not_whitelisted_tokens() -> None:
         NGramRepeatGuard(ngram_size=1, window_size=10, whitelist_token_ids=set())
 
 
-class StubDeepseekOcr:
-    """Stands in for the remote-code model: ``infer`` returns fixture text (a wrapper unit test)."""
-
-    def __init__(self, text: str | None) -> None:
-        self.text = text
-        self.calls: list[dict[str, Any]] = []
-
-    def infer(self, tokenizer: Any, **kwargs: Any) -> str | None:
-        assert Path(kwargs["output_path"]).is_dir() and Path(kwargs["image_file"]).is_file()
-        self.calls.append(kwargs)
-        return self.text
-
-
-def test_deepseek_ocr_wrapper_parses_infer_output(pages: list[PageImage]) -> None:
-    stub = StubDeepseekOcr((FIXTURES / "catalog_page.txt").read_text())
-    engine = DeepseekOcrEngine(mode="gundam", model=stub, tokenizer=object())
-    [result] = engine.recognize(pages[:1])
-    assert result.engine == "deepseek-ocr" and result.status is PageStatus.OK
-    assert result.lines[0].text == "Mathematics Courses"
-    call = stub.calls[0]
-    assert (call["base_size"], call["image_size"], call["crop_mode"]) == (1024, 640, True)
-    assert call["eval_mode"] is True and call["save_results"] is False
-    assert DeepseekOcrEngine(model=StubDeepseekOcr(None), tokenizer=None).recognize(pages[:1])[0].status \
-        is PageStatus.FAILED
-
-
-def test_deepseek_ocr_modes() -> None:
-    assert MODES == {"tiny": Resolution(512, 512, False), "small": Resolution(640, 640, False),
-                     "base": Resolution(1024, 1024, False), "large": Resolution(1280, 1280, False),
-                     "gundam": Resolution(1024, 640, True)}
-    with pytest.raises(ValueError):
-        DeepseekOcrEngine(mode="huge", model=object())
-    with pytest.raises(RuntimeError, match="transformers 4.46"):
-        DeepseekOcrEngine(model_path="/nonexistent")
-
-
 def test_registry_names() -> None:
     assert ENGINES["deepseek-ocr-2"].endswith(":DeepseekOcr2Engine")
     assert ENGINES["deepseek-ocr"].endswith(":DeepseekOcrEngine")
     assert ENGINES["openai-compatible"].endswith(":OpenAICompatibleEngine")
 
 
+def test_out_of_memory_keeps_the_smaller_batch(tiny: Any, pages: list[PageImage],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    model, processor = tiny
+    calls = spy_generate(model, monkeypatch, fail_when=lambda kw: kw["input_ids"].shape[0] > 2)
+    engine = DeepseekOcr2Engine.from_model(model, processor, batch_size=3, max_new_tokens=2)
+    engine.recognize(pages)
+    assert engine.batch_size == 1 and engine.last_batch_size == 1
+    engine.recognize(pages[:2])  # the next document starts at the size that fit
+    assert [mask.shape[0] for mask in calls] == [3, 1, 1, 1, 1, 1]
+
+
+def test_default_budget_fills_the_context(tiny: Any, pages: list[PageImage], monkeypatch: pytest.MonkeyPatch) -> None:
+    """No max_new_tokens: a page may generate until prompt + output reach max_position_embeddings (as vLLM)."""
+    model, processor = tiny
+    seen: list[int] = []
+    real = model.generate
+
+    def generate(**kwargs: Any) -> Any:
+        seen.append(kwargs["input_ids"].shape[1] + kwargs["max_new_tokens"])
+        return real(**{**kwargs, "max_new_tokens": 1})
+
+    monkeypatch.setattr(model, "generate", generate)
+    engine = DeepseekOcr2Engine.from_model(model, processor, batch_size=3)
+    engine.recognize(pages)
+    assert seen == [model.config.text_config.max_position_embeddings]
+    capped = DeepseekOcr2Engine.from_model(model, processor, batch_size=3, max_new_tokens=5)
+    capped.recognize(pages)
+    assert seen[-1] < model.config.text_config.max_position_embeddings
+
+
+def test_nan_probabilities_flag_the_page(tiny: Any, pages: list[PageImage], monkeypatch: pytest.MonkeyPatch) -> None:
+    """fp16 overflow gives NaN logits; a NaN confidence would pass every ``<`` threshold, so it is 0 and flagged."""
+    model, processor = tiny
+    monkeypatch.setattr("ocr_pipeline.ocr.deepseek2.ChosenTokenProbs.probs",
+                        lambda self: torch.full((len(self.steps[0]), len(self.steps)), float("nan")))
+    engine = DeepseekOcr2Engine.from_model(model, processor, batch_size=1, max_new_tokens=3)
+    [result] = engine.recognize(pages[:1])
+    assert result.confidence == 0.0 and result.status is PageStatus.NEEDS_REVIEW
+    assert NON_FINITE_REASON in result.reasons
+    assert all(block.confidence == 0.0 for block in result.blocks)
+
+
+def test_benchmark_builds_every_weight_in_its_dtype() -> None:
+    model, _ = gpu_deepseek.tiny_model_and_processor()
+    built = gpu_deepseek.materialise(model.config, "cpu", torch.bfloat16, "sdpa")
+    assert gpu_deepseek.uninitialised(built) == []
+    moe = built.model.language_model.layers[1].mlp
+    assert moe.experts.gate_up_proj.dtype == torch.bfloat16 and moe.experts.gate_up_proj.float().std() > 0
+    assert moe.gate.weight.float().std() > 0  # the router (fp32 where transformers keeps it so, from 5.2x)
+
+
+def test_full_config_matches_the_release() -> None:
+    config = gpu_deepseek.full_config()
+    encoder = config.vision_config.encoder_config
+    assert encoder.rope_parameters["rope_theta"] == 1000000.0 and encoder.max_position_embeddings == 32768
+    assert (encoder.hidden_size, encoder.num_hidden_layers, encoder.num_key_value_heads) == (896, 24, 2)
+    text = config.text_config
+    assert (text.hidden_size, text.num_hidden_layers, text.max_position_embeddings) == (1280, 12, 8192)
+    assert text.mlp_layer_types == ["dense"] + ["sparse"] * 11 and text.n_routed_experts == 64
+    assert config.vision_config.sam_config.downsample_channels == [512, 896]
+
+
 def test_benchmark_dry_run(capsys: pytest.CaptureFixture[str]) -> None:
     rows = gpu_deepseek.main(["--dry-run", "--tokens", "4"])
     out = capsys.readouterr().out
-    assert [row.batch for row in rows] == [1, 2] and out.startswith(gpu_deepseek.HEADER)
-    assert all(row.tokens_per_s > 0 for row in rows)
-    assert list(gpu_deepseek.plan(False))[-1] == ("float16", "sdpa", 32)
+    assert [(row.asked, row.batch) for row in rows] == [(1, 1), (2, 2)] and out.startswith(gpu_deepseek.HEADER)
+    assert all(row.tokens_per_s > 0 and row.pages_per_s > 0 for row in rows)
+    assert list(gpu_deepseek.plan(False)) == [("bfloat16", "sdpa", 1), ("bfloat16", "sdpa", 8),
+                                              ("bfloat16", "sdpa", 32), ("bfloat16", "sdpa", 64),
+                                              ("float16", "sdpa", gpu_deepseek.T4_BATCH)]
     assert list(gpu_deepseek.plan(True))[-1] == ("bfloat16", "flash_attention_2", 32)
     assert gpu_deepseek.parse_args([]).time_budget == 420
+
+
+def test_benchmark_reports_the_batch_that_ran(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After an out-of-memory halving the row shows the batch actually run, not the one asked for."""
+    real = DeepseekOcr2Engine._run
+
+    def run(self: DeepseekOcr2Engine, batch: list[PageImage]) -> Any:
+        if len(batch) > 1:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
+        return real(self, batch)
+
+    monkeypatch.setattr(DeepseekOcr2Engine, "_run", run)
+    rows = gpu_deepseek.main(["--dry-run", "--tokens", "2"])
+    assert [(row.asked, row.batch) for row in rows] == [(1, 1), (2, 1)]

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from ocr_pipeline.models import PageRef, PageStatus
-from ocr_pipeline.ocr.deepseek_common import NO_EOS_REASON, build_page, resolve_prompt, token_offsets
+from ocr_pipeline.ocr.deepseek_common import (NO_EOS_REASON, NON_FINITE_REASON, build_page, resolve_prompt,
+                                              token_offsets)
 from ocr_pipeline.ocr.grounding import lines_from_blocks, parse_boxes, parse_grounding, split_pages
-from ocr_pipeline.ocr.hardware import Precision, choose_precision
+from ocr_pipeline.ocr.hardware import Precision, UnsupportedHardware, choose_precision
 from ocr_pipeline.ocr.html_table import parse_table, table_lines
 
 FIXTURES = Path(__file__).parent / "fixtures" / "deepseek"
@@ -95,6 +96,20 @@ def test_build_page_scores_blocks_from_token_spans() -> None:
     assert build_page("e", "", REF, 0).reasons == ("empty output",)
 
 
+def test_pages_without_scores_are_confident_only_when_complete() -> None:
+    raw = fixture("catalog_page.txt")
+    assert build_page("e", raw, REF, 0).confidence == 1.0
+    cut = build_page("e", raw, REF, 0, complete=False)
+    assert cut.confidence == 0.0 and cut.status is PageStatus.NEEDS_REVIEW and cut.reasons == (NO_EOS_REASON,)
+
+
+def test_non_finite_probabilities_are_zero_and_flagged() -> None:
+    raw = "<|ref|>text<|/ref|><|det|>[[0, 0, 999, 99]]<|/det|>\nMATH 101"
+    page = build_page("e", raw, REF, 0, offsets=[(0, 10), (10, len(raw))], probs=[float("nan"), 0.8])
+    assert page.confidence == pytest.approx(0.4) and page.blocks[0].min_confidence == 0.0
+    assert page.status is PageStatus.NEEDS_REVIEW and page.reasons == (NON_FINITE_REASON,)
+
+
 def test_token_offsets_scale_to_decoded_length() -> None:
     assert token_offsets(["ab", "cd"], 8) == [(0, 4), (4, 8)]
     assert token_offsets([], 3) == []
@@ -108,14 +123,36 @@ def test_prompts() -> None:
         resolve_prompt("no image tag")
 
 
-@pytest.mark.parametrize(("cuda", "capability", "flash", "expected"), [
-    (True, (9, 0), True, Precision("cuda", "bfloat16", "flash_attention_2")),
-    (True, (8, 0), False, Precision("cuda", "bfloat16", "sdpa")),
-    (True, (7, 5), True, Precision("cuda", "float16", "sdpa")),
-    (False, None, True, Precision("cpu", "float32", "sdpa")),
-])
-def test_choose_precision(cuda: bool, capability: tuple[int, int] | None, flash: bool, expected: Precision) -> None:
-    assert choose_precision(cuda, capability, flash) == expected
+# deepseek-ocr-2: (cuda, capability, flash_attn installed, device, dtype, attention) -> Precision or the refusal's words
+V2_TABLE = [
+    ((True, (9, 0), True, None, None, None), Precision("cuda", "bfloat16", "flash_attention_2")),  # H100/H200
+    ((True, (8, 0), False, None, None, None), Precision("cuda", "bfloat16", "sdpa")),  # A100 without flash-attn
+    ((True, (8, 6), True, "cuda:1", "float16", "sdpa"), Precision("cuda:1", "float16", "sdpa")),
+    ((True, (8, 0), False, None, None, "flash_attention_2"), "flash_attn package is not installed"),
+    ((True, (7, 5), True, None, None, None), Precision("cuda", "float16", "sdpa")),  # T4 / g4dn
+    ((True, (7, 5), False, None, "float32", "eager"), Precision("cuda", "float32", "eager")),
+    ((True, (7, 5), True, None, "bfloat16", None), "no bfloat16"),
+    ((True, (7, 5), True, None, None, "flash_attention_2"), "needs an Ampere"),
+    ((True, (6, 1), False, None, None, None), "needs a Volta or newer"),
+    ((False, None, True, None, None, None), Precision("cpu", "float32", "sdpa")),
+    ((True, (9, 0), True, "cpu", None, None), Precision("cpu", "float32", "sdpa")),  # a forced CPU never gets FA2
+    ((True, (9, 0), True, "cpu", None, "flash_attention_2"), "needs an NVIDIA GPU"),
+    ((False, None, False, "cpu", "float16", None), "not float16"),
+    ((False, None, False, "cuda", None, None), "torch sees no CUDA GPU"),
+    ((True, (9, 0), False, "mps", None, None), "use 'cpu', 'cuda'"),
+    ((True, (9, 0), False, None, "float8", None), "not one of"),
+]
+
+
+@pytest.mark.parametrize(("machine", "expected"), V2_TABLE)
+def test_deepseek_ocr_2_precision_table(machine: tuple, expected: Precision | str) -> None:
+    cuda, capability, flash, device, dtype, attn = machine
+    options = dict(engine="deepseek-ocr-2", device=device, dtype=dtype, attn_implementation=attn)
+    if isinstance(expected, str):
+        with pytest.raises(UnsupportedHardware, match=expected):
+            choose_precision(cuda, capability, flash, **options)
+    else:
+        assert choose_precision(cuda, capability, flash, **options) == expected
 
 
 def test_detect_precision_on_this_machine() -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from ocr_pipeline.models import Block, PageRef, PageStatus, PageText
 from ocr_pipeline.ocr.grounding import lines_from_blocks, parse_grounding
 
 NO_EOS_REASON = "no end-of-sentence token (repetition loop or token limit)"
+NON_FINITE_REASON = "non-finite token probabilities (numerical overflow; try float32 or bfloat16)"
 GROUNDING_PROMPT = "<image>\n<|grounding|>Convert the document to markdown."
 FREE_PROMPT = "<image>\nFree OCR."
 
@@ -39,10 +41,20 @@ def build_page(engine: str, raw: str, ref: PageRef, seconds: float, *,
                offsets: Sequence[tuple[int, int]] | None = None,
                probs: Sequence[float] | None = None,
                complete: bool = True) -> PageText:
-    """Parse grounding output; score blocks from the tokens that fall in them; flag problems."""
+    """Parse grounding output; score blocks from the tokens that fall in them; flag problems.
+
+    Without token scores a page is 1.0 when it ended with end-of-sentence and 0.0 when it did not
+    (a loop or the token limit): an unfinished page is never reported as confidently read. NaN or
+    infinite probabilities (fp16 overflow) count as 0.0 and flag the page.
+    """
     regions = parse_grounding(raw, ref.width, ref.height)
-    scored = list(zip(offsets or (), probs or ()))
-    page_conf = sum(p for _, p in scored) / len(scored) if scored else 1.0
+    finite = [p if math.isfinite(p) else 0.0 for p in probs or ()]
+    non_finite = len(finite) - sum(math.isfinite(p) for p in probs or ())
+    scored = list(zip(offsets or (), finite))
+    if scored:
+        page_conf = sum(p for _, p in scored) / len(scored)
+    else:
+        page_conf = 1.0 if complete else 0.0
     blocks: list[Block] = []
     for region in regions:
         inside = [p for (start, end), p in scored if region.span[0] <= (start + end) / 2 < region.span[1]]
@@ -53,6 +65,8 @@ def build_page(engine: str, raw: str, ref: PageRef, seconds: float, *,
     reasons = []
     if not complete:
         reasons.append(NO_EOS_REASON)
+    if non_finite:
+        reasons.append(NON_FINITE_REASON)
     bad = sum(not r.box_ok for r in regions)
     if bad:
         reasons.append(f"{bad} grounding region(s) without a valid box")
