@@ -254,3 +254,23 @@ def test_a_label_split_by_the_text_layer_still_reads() -> None:
 
     rows = _rows(*_parse(_pdf(page)))
     assert rows["AOT 167"]["prerequisites"] == "AOT 105 and AOT 160"
+
+
+def test_sections_in_different_styles_are_each_judged_by_their_own_conventions() -> None:
+    def section(subject: str, bold: bool, separator: str, first: int) -> list[Draw]:
+        def page(start: int) -> Draw:
+            def draw(canvas: Canvas) -> None:
+                for row in range(15):
+                    y = 720 - 44 * row
+                    lead = f"{subject}{separator}{start + row} Topics in the Field"
+                    _text(canvas, 72, y, lead, bold=bold)
+                    _text(canvas, 72 + canvas.stringWidth(lead, "Helvetica-Bold" if bold else "Helvetica", 9) + 4, y,
+                          "(3 credits)")
+                    _text(canvas, 72, y - 12, PROSE)
+            return draw
+        return [page(first), page(first + 15)]
+
+    entries, pages = _parse(_pdf(*section("BIOL", True, " ", 100), *section("CHEM", False, "-", 200)))
+    rows = _rows(entries, pages)
+    assert len(rows) == 60 and "CHEM-215" in rows  # a text layer's separator is kept as printed
+    assert not any(row["needs_review"] for row in rows.values()), {c: r["reasons"] for c, r in rows.items() if r["reasons"]}

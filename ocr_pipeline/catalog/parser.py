@@ -63,6 +63,8 @@ SECTION_LABEL = re.compile(r"^(?:pre-?req\w*|co-?req\w*|credits?|units?|descript
 LABEL_VALUE = re.compile(r"^[A-Za-z][A-Za-z .]{0,20}:\s*\S{0,8}$")
 """A title like ``Term: 3`` is a form label with its value."""
 _BARE_CREDITS_END = re.compile(r"\(\s*\d{1,2}(?:\.\d)?(?:\s*-\s*\d{1,2})?\s*\)\s*$")
+CATALOG_WINDOW = 25
+"""An entry is compared with this many entries before and after it (its section's conventions)."""
 MAX_TITLE_LENGTH = 150
 CODE_IN_TITLE = re.compile(r"\b[A-Z]{2,5}[ -]?\d{3,4}[A-Z]?\d?\b")
 """A course code inside a title: another row's code, or the code read twice."""
@@ -397,14 +399,17 @@ def find_starts(items: Sequence[_Item], matcher: CodeMatcher, layout: _Layout) -
     candidates = [c for i in range(len(items)) if (c := _candidate(items, i, matcher, layout))]
     if not candidates:
         return []
-    parts = Counter(c.shape[1] for c in candidates).most_common(1)[0][0]
-    if parts != -1:  # number-only codes only where they are the catalog's usual shape
-        candidates = [c for c in candidates if c.shape[1] != -1]
-    if not candidates:
-        return []
-    style = Counter(c.style for c in candidates).most_common(1)[0][0]
-    return [c for c in candidates
-            if c.score - (c.style != style) - (c.shape[1] != parts) >= 2 or (c.style == style and c.shape[1] == parts)]
+    if Counter(c.shape[1] for c in candidates).most_common(1)[0][0] != -1:
+        candidates = [c for c in candidates if c.shape[1] != -1]  # number-only codes only where they are usual
+    kept = []
+    for position, candidate in enumerate(candidates):  # judged against its section: neighbouring candidates
+        neighbours = candidates[max(0, position - CATALOG_WINDOW): position + CATALOG_WINDOW + 1]
+        style = Counter(c.style for c in neighbours).most_common(1)[0][0]
+        parts = Counter(c.shape[1] for c in neighbours).most_common(1)[0][0]
+        penalty = (candidate.style != style) + (candidate.shape[1] != parts)
+        if not penalty or candidate.score - penalty >= 2:
+            kept.append(candidate)
+    return kept
 
 
 def _code_cells_before_title(cells: Sequence[str], matcher: CodeMatcher) -> int:
@@ -713,6 +718,17 @@ class _Catalog:
     """The usual count of digits in a course number (a truncated code has fewer)."""
 
 
+def _catalog(drafts: Sequence[tuple[_Start, _Fields, list[int]]]) -> _Catalog:
+    """What these (neighbouring) entries usually have: a catalog's sections may differ in style."""
+    return _Catalog(
+        credits=sum(f.credits is not None for _, f, _ in drafts) / len(drafts),
+        description=sum(bool(f.description) for _, f, _ in drafts) / len(drafts),
+        style=Counter(s.style for s, _, _ in drafts).most_common(1)[0][0],
+        shape=Counter(s.shape for s, _, _ in drafts).most_common(1)[0][0],
+        digits=_usual(Counter(_digits(s.code) for s, _, _ in drafts)),
+    )
+
+
 def title_doubts(title: str | None) -> list[str]:
     """Why a title may be wrong: the shapes a wrongly chosen title takes in real catalogs."""
     if not title:
@@ -812,19 +828,15 @@ def parse_pages(pages: Sequence[PageResult], profile: CatalogProfile | None = No
     forms = _form_entries(items, {items[s.index].page for s, _, _ in drafts}, profile, layout, methods)
     if not drafts:
         return forms
-    catalog = _Catalog(
-        credits=sum(f.credits is not None for _, f, _ in drafts) / len(drafts),
-        description=sum(bool(f.description) for _, f, _ in drafts) / len(drafts),
-        style=Counter(s.style for s, _, _ in drafts).most_common(1)[0][0],
-        shape=Counter(s.shape for s, _, _ in drafts).most_common(1)[0][0],
-        digits=_usual(Counter(_digits(s.code) for s, _, _ in drafts)),
-    )
-    separator = Counter(s.code.sep for s, _, _ in drafts).most_common(1)[0][0]
     entries = []
-    for start, fields, used in drafts:
+    for position, (start, fields, used) in enumerate(drafts):
         item = items[start.index]
-        score, reasons = _score(start, fields, [items[i].line.confidence for i in used], catalog)
-        code, renamed = _usual_code(start.code, separator)
+        neighbours = drafts[max(0, position - CATALOG_WINDOW): position + CATALOG_WINDOW + 1]
+        catalog = _catalog(neighbours)
+        score, reasons = _score(start, fields, [item_.line.confidence for item_ in (items[i] for i in used)], catalog)
+        code, renamed = start.code.code, None
+        if methods.get(item.page, "text-layer").startswith("ocr:"):  # a text layer spells codes as printed
+            code, renamed = _usual_code(start.code, Counter(s.code.sep for s, _, _ in neighbours).most_common(1)[0][0])
         reasons += [renamed] if renamed else []
         boxes = [items[i].line.box for i in used if items[i].page == item.page]
         prerequisites = join_lines(fields.prerequisites).strip() if fields.prerequisites else None
