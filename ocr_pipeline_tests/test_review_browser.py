@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,12 +22,19 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def test_a_reviewer_edits_a_title_in_the_browser_and_it_is_stored(tmp_path):
+@contextmanager
+def review_site(tmp_path: Path) -> Iterator[tuple[SqliteReviewStore, list, str, Any]]:
+    """The demo tasks in a SQLite store, served on loopback, and a Chromium page."""
     store = SqliteReviewStore(tmp_path / "review.db")
     tasks = demo_tasks(tmp_path)
     for task in tasks:
         store.add(task)
     with serving(create_app(store, TokenAuth(TOKENS), read_image=read_image)) as url, chromium_page() as page:
+        yield store, tasks, url, page
+
+
+def test_a_reviewer_edits_a_title_in_the_browser_and_it_is_stored(tmp_path):
+    with review_site(tmp_path) as (store, tasks, url, page):
         review_in_browser(page, url)
         page.goto(f"{url}/tasks/{tasks[0].task_id}")
         page.wait_for_selector("#entries tbody tr")
@@ -35,11 +46,7 @@ def test_a_reviewer_edits_a_title_in_the_browser_and_it_is_stored(tmp_path):
 
 
 def test_credits_typed_as_printed_are_shown_back_as_understood(tmp_path):
-    store = SqliteReviewStore(tmp_path / "review.db")
-    tasks = demo_tasks(tmp_path)
-    for task in tasks:
-        store.add(task)
-    with serving(create_app(store, TokenAuth(TOKENS), read_image=read_image)) as url, chromium_page() as page:
+    with review_site(tmp_path) as (store, tasks, url, page):
         review_in_browser(page, url)  # logs in and accepts the first task
         page.goto(f"{url}/tasks/{tasks[0].task_id}")
         page.wait_for_selector("#entries tbody tr")
