@@ -20,14 +20,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from statistics import median
 
 from ocr_pipeline.catalog.codes import CodeMatch, CodeMatcher
-from ocr_pipeline.catalog.forms import read_form
 from ocr_pipeline.catalog.credits import Credits, find_credits, trailing_number
+from ocr_pipeline.catalog.forms import read_form
 from ocr_pipeline.catalog.profile import CatalogProfile
 from ocr_pipeline.catalog.tables import HEADER_REACH as TABLE_HEADER_REACH
 from ocr_pipeline.catalog.tables import (
@@ -259,32 +260,40 @@ def _edge_signature(text: str) -> str:
 def _measures(lines: Sequence[Line]) -> list[float]:
     """Each line's column right edge: the furthest right edge among lines starting where it starts,
     leaving out lines far wider than most (a full-width introduction above a column)."""
+    by_left = sorted((line.box[0], line.box[2]) for line in lines)
+    lefts = [left for left, _ in by_left]
+    known: dict[tuple[float, float], float] = {}  # lines of one column share their left edge and size
     measures = []
     for line in lines:
-        height = line.box[3] - line.box[1]
-        edges = sorted(other.box[2] for other in lines if abs(other.box[0] - line.box[0]) <= 1.5 * height)
-        usual = edges[int(MEASURE_PERCENTILE * (len(edges) - 1))]
-        measures.append(max(edge for edge in edges if edge - line.box[0] <= MEASURE_OUTLIER * (usual - line.box[0])))
+        left, reach = line.box[0], 1.5 * (line.box[3] - line.box[1])
+        if (left, reach) not in known:
+            edges = sorted(right for _, right in by_left[bisect_left(lefts, left - reach): bisect_right(lefts, left + reach)])
+            usual = edges[int(MEASURE_PERCENTILE * (len(edges) - 1))]
+            known[left, reach] = max(edge for edge in edges if edge - left <= MEASURE_OUTLIER * (usual - left))
+        measures.append(known[left, reach])
     return measures
 
 
-def body_lines(pages: Sequence[PageResult]) -> list[_Item]:
-    """All pages' lines in reading order, without running headers, footers and page numbers."""
+def _page_bodies(pages: Sequence[PageResult]) -> Iterator[tuple[int, list[Line]]]:
+    """Each page's lines in reading order, without running headers, footers and page numbers."""
     recurring: Counter[str] = Counter()
     for page in pages:
         recurring.update({_edge_signature(l.text) for l in page.text.lines if _edge_text(l, page.ref.height)})
     threshold = max(2, 0.5 * len(pages))
-    items = []
     for page in pages:
         typical = median([line.box[3] - line.box[1] for line in page.text.lines]) if page.text.lines else 0.0
-        lines = [
+        yield page.ref.page, [
             line for line in page.text.lines
             if (text := clean_text(line.text)) and not (
                 _edge_text(line, page.ref.height) and line.box[3] - line.box[1] <= RUNNING_HEADER_SCALE * typical
                 and (PAGE_NUMBER.match(text) or recurring[_edge_signature(text)] >= threshold))
         ]
-        items += [_Item(page.ref.page, line, clean_text(line.text), measure) for line, measure in zip(lines, _measures(lines))]
-    return items
+
+
+def body_lines(pages: Sequence[PageResult]) -> list[_Item]:
+    """All pages' body lines in reading order, each with its column's right edge."""
+    return [_Item(page, line, clean_text(line.text), measure)
+            for page, lines in _page_bodies(pages) for line, measure in zip(lines, _measures(lines))]
 
 
 @dataclass(frozen=True)
@@ -899,11 +908,13 @@ def page_doubts(pages: Sequence[PageResult], entries: Sequence[CourseEntry], pro
     lines: Counter[int] = Counter()
     credits: Counter[int] = Counter()
     fields: Counter[int] = Counter()
-    for item in body_lines(pages):
-        if matcher.at_start(item.text) is not None or code_cell(item.line, matcher) is not None:
-            lines[item.page] += 1
-        credits[item.page] += find_credits(item.text) is not None
-        fields[item.page] += sum(1 for cell in _cells(item.line.text) if FORM_FIELD.match(cell))
+    for page, body in _page_bodies(pages):
+        for line in body:
+            text = clean_text(line.text)
+            if matcher.at_start(text) is not None or code_cell(line, matcher) is not None:
+                lines[page] += 1
+            credits[page] += find_credits(text) is not None
+            fields[page] += sum(1 for cell in _cells(line.text) if FORM_FIELD.match(cell))
     doubts = {
         page: [f"course-like text: {count} lines start with a course code but {found[page]} entries were parsed"]
         for page, count in lines.items()
