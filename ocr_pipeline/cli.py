@@ -1,4 +1,4 @@
-"""``ocr-pipeline``: demo | extract | serve | review serve."""
+"""The ``ocr-pipeline`` command: demo | extract | serve | review serve."""
 
 from __future__ import annotations
 
@@ -192,17 +192,37 @@ def extract(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ocr-pipeline", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    demo_parser = commands.add_parser("demo", help="run sample catalogs through the whole graph")
+    parser = argparse.ArgumentParser(
+        prog="ocr-pipeline",
+        description="Turn PDF course catalogs into validated course records (Dagster assets, run locally).",
+        epilog="ocr-pipeline serve --help and ocr-pipeline review serve --help describe the two services.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{demo,extract,serve,review}")
+    demo_parser = commands.add_parser(
+        "demo", help="run two sample catalogs (one scanned) through the whole graph",
+        description="Run two sample catalogs, one born-digital and one scanned, through the whole asset graph on "
+                    "an embedded Dagster instance; the Parquet and the runs stay for the Dagster UI.")
     demo_parser.add_argument("--directory", default=".", help="where data/ and .dagster_home/ go (default: here)")
     demo_parser.set_defaults(handler=demo)
-    extract_parser = commands.add_parser("extract", help="extract course records from PDFs")
-    extract_parser.add_argument("paths", nargs="+", metavar="PDF_OR_DIR")
-    extract_parser.add_argument("--output", required=True, metavar="DIR")
-    extract_parser.add_argument("--ocr", choices=("auto", "ocr", "text"), default="auto")
-    extract_parser.add_argument("--engine", choices=sorted(ENGINES), default=DEFAULT_CPU_ENGINE)
-    extract_parser.add_argument("--dpi", type=int, default=144)
+    extract_parser = commands.add_parser(
+        "extract", help="extract course records from PDFs into two Parquet files",
+        description="Run PDFs through the same asset graph on a throwaway Dagster instance and write "
+                    "DIR/courses.parquet (one row per course, flagged rows with their reasons) and "
+                    "DIR/pages.parquet (one row per page: method, confidence, needs_review, status, reasons). "
+                    "Exit code 0 when every document succeeded, 1 when some failed (each named on stderr), "
+                    "2 for bad arguments.")
+    extract_parser.add_argument("paths", nargs="+", metavar="PDF_OR_DIR",
+                                help="PDF files, or directories searched for PDFs (a folder name is the institution)")
+    extract_parser.add_argument("--output", required=True, metavar="DIR",
+                                help="directory for courses.parquet and pages.parquet (created if missing)")
+    extract_parser.add_argument("--ocr", choices=("auto", "ocr", "text"), default="auto",
+                                help="auto: OCR only pages without a usable text layer (default); ocr: OCR every page; "
+                                     "text: never OCR (pages without text are flagged)")
+    extract_parser.add_argument("--engine", choices=sorted(ENGINES), default=DEFAULT_CPU_ENGINE, metavar="ENGINE",
+                                help=f"OCR engine, one of {', '.join(sorted(ENGINES))} (default: {DEFAULT_CPU_ENGINE}, "
+                                     "on the CPU, no download)")
+    extract_parser.add_argument("--dpi", type=int, default=144,
+                                help="resolution pages are rendered at for OCR (default: 144; lowered for huge pages)")
     extract_parser.add_argument("--institution", default=None, help="institution for every file (default: from folder)")
     extract_parser.add_argument("--verbose", action="store_true", help="show Dagster's step logs and failures' tracebacks")
     extract_parser.set_defaults(handler=extract)
@@ -210,7 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
         "serve", help="serve an OCR engine under the SageMaker hosting contract", add_help=False
     )
     serve_parser.set_defaults(handler=None)
-    review_parser = commands.add_parser("review", help="`review serve`: the reviewers' web app", add_help=False)
+    review_parser = commands.add_parser("review", help="review serve: the reviewers' web app", add_help=False)
     review_parser.set_defaults(handler=None)
     return parser
 

@@ -99,3 +99,18 @@ def test_extract_shows_page_progress_and_one_line_per_failure(tmp_path):
     assert "Traceback" not in output and "BetaWarning" not in output
     assert re.search(r"rendered: (\d+)/\1 pages", run.stderr) and re.search(r"read: (\d+)/\1 pages", run.stderr)
     assert sum("bad.pdf" in line and "FAILED" in line for line in output.splitlines()) == 1
+
+
+def test_extract_help_explains_every_option_without_markup(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit):
+        main(["extract", "--help"])
+    shown = capsys.readouterr().out
+    for option, words in (("--ocr", "without a usable text layer"), ("--engine", "rapidocr"),
+                          ("--dpi", "resolution"), ("--output", "courses.parquet")):
+        assert option in shown and words in shown, option
+    assert "`" not in shown
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "`" not in capsys.readouterr().out
