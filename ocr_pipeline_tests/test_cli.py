@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from ocr_pipeline.cli import main
 from ocr_pipeline.storage.parquet import CONTRACT_COLUMNS
@@ -102,8 +103,6 @@ def test_extract_shows_page_progress_and_one_line_per_failure(tmp_path):
 
 
 def test_extract_help_explains_every_option_without_markup(capsys):
-    import pytest
-
     with pytest.raises(SystemExit):
         main(["extract", "--help"])
     shown = capsys.readouterr().out
