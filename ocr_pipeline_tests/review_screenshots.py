@@ -114,7 +114,7 @@ def review_in_browser(page, base_url: str, shots: Path | None = None) -> None:
     page.goto(f"{base_url}/")
     page.fill("#token", TOKEN)
     page.click("button[type=submit]")
-    page.wait_for_selector("#queue")
+    page.wait_for_selector("#queue tbody tr.selected")  # the page's script is listening for keys
     if shots:
         page.screenshot(path=str(shots / "review-queue.png"))
     page.keyboard.press("j")
