@@ -11,7 +11,7 @@ from pathlib import Path
 
 import boto3
 import pytest
-from botocore.stub import Stubber
+from botocore.stub import ANY, Stubber
 
 from ocr_pipeline.review.a2i import (
     A2IHumanLoops,
@@ -110,6 +110,13 @@ def described(name: str, status: str, output_uri: str | None = None) -> dict:
     return {**response, "HumanLoopOutput": {"OutputS3Uri": output_uri}} if output_uri else response
 
 
+def expected_start(name: str) -> dict:
+    """``start_human_loop``'s parameters written out (not built with the product's own functions); the input
+    content is JSON, compared parsed (see ``started``)."""
+    return {"HumanLoopName": name, "FlowDefinitionArn": FLOW, "HumanLoopInput": {"InputContent": ANY},
+            "DataAttributes": {"ContentClassifiers": ["FreeOfPersonallyIdentifiableInformation"]}}
+
+
 def test_loop_cycle_against_a_stubbed_runtime_and_moto_s3(cloud, tmp_path):
     store = SqliteReviewStore(tmp_path / "review.db")
     client = boto3.client("sagemaker-a2i-runtime", region_name="us-east-1")
@@ -118,10 +125,13 @@ def test_loop_cycle_against_a_stubbed_runtime_and_moto_s3(cloud, tmp_path):
     cloud.s3.put_object(Bucket=cloud.bucket, Key=key, Body=(FIXTURES / "three_agree.json").read_bytes())
     first, retried = task(required=3), task(task_id=task_id_for("doc", 3))
     store.add(first), store.add(retried)
+    started: list[dict] = []
+    client.meta.events.register("provide-client-params.sagemaker-a2i-runtime.StartHumanLoop",
+                                lambda params, **_: started.append(json.loads(params["HumanLoopInput"]["InputContent"])))
     with Stubber(client) as stub:
-        stub.add_response("start_human_loop", {"HumanLoopArn": "arn:loop"}, start_request(first, FLOW))
+        stub.add_response("start_human_loop", {"HumanLoopArn": "arn:loop"}, expected_start(LOOP))
         stub.add_client_error("start_human_loop", "ConflictException", http_status_code=409,
-                              expected_params=start_request(retried, FLOW))
+                              expected_params=expected_start("doc-p00003-5b494f4721-v1"))
         stub.add_response("describe_human_loop", described(LOOP, "InProgress"), {"HumanLoopName": LOOP})
         stub.add_response("describe_human_loop", described(LOOP, "Completed", f"s3://{cloud.bucket}/{key}"),
                           {"HumanLoopName": LOOP})
@@ -129,7 +139,9 @@ def test_loop_cycle_against_a_stubbed_runtime_and_moto_s3(cloud, tmp_path):
                           {"HumanLoopName": human_loop_name(retried)})
         claimed = loops.start(first)
         assert (claimed.status, claimed.claimed_by, claimed.version) == (TaskStatus.CLAIMED, f"a2i:{LOOP}", 2)
-        assert loops.start(retried).claimed_by == f"a2i:{human_loop_name(retried)}"  # already started: same loop
+        assert loops.start(retried).claimed_by == "a2i:doc-p00003-5b494f4721-v1"  # already started: same loop
+        content = fixture("three_agree.json")["inputContent"]
+        assert started == [content, {**content, "taskId": "doc-p00003"}]
         assert loops.poll(claimed) == claimed
         done = loops.poll(claimed)
         assert store.get(first.task_id) == done and done.status is TaskStatus.ACCEPTED and done.version == 5

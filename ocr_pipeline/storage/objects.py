@@ -16,6 +16,7 @@ from typing import Protocol
 from urllib.parse import urlparse
 
 import boto3
+from boto3.exceptions import S3UploadFailedError
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -139,7 +140,7 @@ class S3ObjectStore:
     def put_file(self, key: str, path: Path) -> None:
         try:
             self.client.upload_file(str(path), self.bucket, self._key(key))
-        except (BotoCoreError, ClientError) as error:
+        except (BotoCoreError, ClientError, S3UploadFailedError) as error:  # boto3 wraps upload errors
             raise StorageError(f"S3 upload failed for {self.uri(key)}: {error}") from error
 
     def exists(self, key: str) -> bool:
