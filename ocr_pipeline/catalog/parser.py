@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from statistics import median
+from typing import TypeVar
 
 from ocr_pipeline.catalog.codes import CodeMatch, CodeMatcher
 from ocr_pipeline.catalog.credits import Credits, find_credits, trailing_number
@@ -64,6 +65,7 @@ SECTION_LABEL = re.compile(r"^(?:pre-?req\w*|co-?req\w*|credits?|units?|descript
 LABEL_VALUE = re.compile(r"^[A-Za-z][A-Za-z .]{0,20}:\s*\S{0,8}$")
 """A title like ``Term: 3`` is a form label with its value."""
 _BARE_CREDITS_END = re.compile(r"\(\s*\d{1,2}(?:\.\d)?(?:\s*-\s*\d{1,2})?\s*\)\s*$")
+T = TypeVar("T")
 CATALOG_WINDOW = 25
 """An entry is compared with this many entries before and after it (its section's conventions)."""
 MAX_TITLE_LENGTH = 150
@@ -403,6 +405,23 @@ def _candidate(items: Sequence[_Item], index: int, matcher: CodeMatcher, layout:
     return _Start(index, code, score, frozenset(style - {"credits", "paragraph"}), shape)
 
 
+def windows(values: Sequence[T], reach: int = 0) -> Iterator[Counter[T]]:
+    """For each position, the counts of ``values`` within ``reach`` positions of it (one Counter, updated
+    as the window slides: read it before the next step)."""
+    reach = reach or CATALOG_WINDOW
+    counts: Counter[T] = Counter(values[:reach])
+    for position in range(len(values)):
+        if position + reach < len(values):
+            counts[values[position + reach]] += 1
+        if position - reach - 1 >= 0:
+            counts[values[position - reach - 1]] -= 1
+        yield counts
+
+
+def _most(counts: Counter[T]) -> T:
+    return max(counts, key=counts.__getitem__)
+
+
 def find_starts(items: Sequence[_Item], matcher: CodeMatcher, layout: _Layout) -> list[_Start]:
     """Entry starts, keeping candidates that fit the catalog's usual start style and code shape."""
     candidates = [c for i in range(len(items)) if (c := _candidate(items, i, matcher, layout))]
@@ -411,11 +430,9 @@ def find_starts(items: Sequence[_Item], matcher: CodeMatcher, layout: _Layout) -
     if Counter(c.shape[1] for c in candidates).most_common(1)[0][0] != -1:
         candidates = [c for c in candidates if c.shape[1] != -1]  # number-only codes only where they are usual
     kept = []
-    for position, candidate in enumerate(candidates):  # judged against its section: neighbouring candidates
-        neighbours = candidates[max(0, position - CATALOG_WINDOW): position + CATALOG_WINDOW + 1]
-        style = Counter(c.style for c in neighbours).most_common(1)[0][0]
-        parts = Counter(c.shape[1] for c in neighbours).most_common(1)[0][0]
-        penalty = (candidate.style != style) + (candidate.shape[1] != parts)
+    styles, parts = windows([c.style for c in candidates]), windows([c.shape[1] for c in candidates])
+    for candidate, style, part in zip(candidates, styles, parts):  # judged against its section's usual start
+        penalty = (candidate.style != _most(style)) + (candidate.shape[1] != _most(part))
         if not penalty or candidate.score - penalty >= 2:
             kept.append(candidate)
     return kept
@@ -727,15 +744,19 @@ class _Catalog:
     """The usual count of digits in a course number (a truncated code has fewer)."""
 
 
-def _catalog(drafts: Sequence[tuple[_Start, _Fields, list[int]]]) -> _Catalog:
-    """What these (neighbouring) entries usually have: a catalog's sections may differ in style."""
-    return _Catalog(
-        credits=sum(f.credits is not None for _, f, _ in drafts) / len(drafts),
-        description=sum(bool(f.description) for _, f, _ in drafts) / len(drafts),
-        style=Counter(s.style for s, _, _ in drafts).most_common(1)[0][0],
-        shape=Counter(s.shape for s, _, _ in drafts).most_common(1)[0][0],
-        digits=_usual(Counter(_digits(s.code) for s, _, _ in drafts)),
+def _catalogs(drafts: Sequence[tuple[_Start, _Fields, list[int]]]) -> Iterator[tuple[_Catalog, str]]:
+    """For each entry, what its neighbours usually have (a catalog's sections may differ in style),
+    and their usual code separator."""
+    starts = [start for start, _, _ in drafts]
+    features = zip(
+        windows([f.credits is not None for _, f, _ in drafts]), windows([bool(f.description) for _, f, _ in drafts]),
+        windows([s.style for s in starts]), windows([s.shape for s in starts]),
+        windows([_digits(s.code) for s in starts]), windows([s.code.sep for s in starts]),
     )
+    for credits, described, style, shape, digits, separator in features:
+        total = credits.total()
+        yield _Catalog(credits[True] / total, described[True] / total, _most(style), _most(shape),
+                       _usual(digits)), _most(separator)
 
 
 def title_doubts(title: str | None) -> list[str]:
@@ -804,8 +825,8 @@ def _score(start: _Start, fields: _Fields, confidences: Sequence[float], catalog
 
 def _usual(counts: Counter[int]) -> int | None:
     """The value most entries share, when at least 80% do (else the catalog has no usual one)."""
-    value, count = counts.most_common(1)[0]
-    return value if count >= 0.8 * sum(counts.values()) else None
+    value = _most(counts)
+    return value if counts[value] >= 0.8 * counts.total() else None
 
 
 def _digits(code: CodeMatch) -> int:
@@ -838,14 +859,12 @@ def parse_pages(pages: Sequence[PageResult], profile: CatalogProfile | None = No
     if not drafts:
         return forms
     entries = []
-    for position, (start, fields, used) in enumerate(drafts):
+    for (start, fields, used), (catalog, separator) in zip(drafts, _catalogs(drafts)):
         item = items[start.index]
-        neighbours = drafts[max(0, position - CATALOG_WINDOW): position + CATALOG_WINDOW + 1]
-        catalog = _catalog(neighbours)
-        score, reasons = _score(start, fields, [item_.line.confidence for item_ in (items[i] for i in used)], catalog)
+        score, reasons = _score(start, fields, [items[i].line.confidence for i in used], catalog)
         code, renamed = start.code.code, None
         if methods.get(item.page, "text-layer").startswith("ocr:"):  # a text layer spells codes as printed
-            code, renamed = _usual_code(start.code, Counter(s.code.sep for s, _, _ in neighbours).most_common(1)[0][0])
+            code, renamed = _usual_code(start.code, separator)
         reasons += [renamed] if renamed else []
         boxes = [items[i].line.box for i in used if items[i].page == item.page]
         prerequisites = join_lines(fields.prerequisites).strip() if fields.prerequisites else None
@@ -913,8 +932,9 @@ def page_doubts(pages: Sequence[PageResult], entries: Sequence[CourseEntry], pro
             text = clean_text(line.text)
             if matcher.at_start(text) is not None or code_cell(line, matcher) is not None:
                 lines[page] += 1
-            credits[page] += find_credits(text) is not None
-            fields[page] += sum(1 for cell in _cells(line.text) if FORM_FIELD.match(cell))
+            if not found[page]:  # a form is a page without entries
+                credits[page] += find_credits(text) is not None
+                fields[page] += sum(1 for cell in _cells(line.text) if FORM_FIELD.match(cell))
     doubts = {
         page: [f"course-like text: {count} lines start with a course code but {found[page]} entries were parsed"]
         for page, count in lines.items()
