@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ocr_pipeline.catalog.parser import join_lines, parse_pages, split_header
-from ocr_pipeline.catalog.profile import CatalogProfile
 from ocr_pipeline.catalog.validate import ValidationRules
 from ocr_pipeline.models import Line, PageRef, PageResult, PageText
 
