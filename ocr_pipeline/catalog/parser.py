@@ -29,7 +29,7 @@ from typing import TypeVar
 
 from ocr_pipeline.catalog.codes import CodeMatch, CodeMatcher
 from ocr_pipeline.catalog.credits import Credits, find_credits, trailing_number
-from ocr_pipeline.catalog.forms import read_form
+from ocr_pipeline.catalog.forms import FIELD_LABEL, MIN_FORM_FIELDS, read_form
 from ocr_pipeline.catalog.profile import CatalogProfile
 from ocr_pipeline.catalog.tables import HEADER_REACH as TABLE_HEADER_REACH
 from ocr_pipeline.catalog.tables import (
@@ -77,9 +77,6 @@ MIN_OCR_LINE_CONFIDENCE = 0.9
 """Entries whose OCR'd lines average below this are flagged."""
 MIN_OCR_WORD_CONFIDENCE = 0.6
 """Entries with a line read below this confidence are flagged."""
-FORM_FIELD = re.compile(r"^[^\W\d][\w ().-]{1,30}\s:\s*\S*")
-"""A form's ``Label : value`` field (a course described as a form, one per page)."""
-MIN_FORM_FIELDS = 3
 MIN_CODE_LINES = 2
 """A page needs at least this many lines led by a course code to count as course-like."""
 MIN_CODES_ANYWHERE = 5
@@ -934,7 +931,7 @@ def page_doubts(pages: Sequence[PageResult], entries: Sequence[CourseEntry], pro
                 lines[page] += 1
             if not found[page]:  # a form is a page without entries
                 credits[page] += find_credits(text) is not None
-                fields[page] += sum(1 for cell in _cells(line.text) if FORM_FIELD.match(cell))
+                fields[page] += sum(1 for cell in _cells(line.text) if FIELD_LABEL.match(cell))
     doubts = {
         page: [f"course-like text: {count} lines start with a course code but {found[page]} entries were parsed"]
         for page, count in lines.items()
