@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -144,9 +145,12 @@ class EcsAgent:
         env["ECS_CONTAINER_METADATA_URI_V4"] = self.metadata.register(task, container["name"])
         env.update(self.host_env)
         log = self.log_dir / f"{definition['family']}-{task['taskArn'].rsplit('/', 1)[-1]}.log"
+        command = list(override.get("command") or container["command"])
+        beside = Path(sys.executable).parent / command[0]  # the image's ``dagster``: this interpreter's own
+        if "/" not in command[0] and beside.exists():
+            command[0] = str(beside)
         with log.open("wb") as out:
-            process = subprocess.Popen(override.get("command") or container["command"], env=env, cwd=self.workdir,
-                                       stdout=out, stderr=subprocess.STDOUT)
+            process = subprocess.Popen(command, env=env, cwd=self.workdir, stdout=out, stderr=subprocess.STDOUT)
         return TaskRun(task, process, log)
 
     def _secrets(self, secrets: list[dict[str, str]]) -> dict[str, str]:
