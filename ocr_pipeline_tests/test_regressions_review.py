@@ -79,6 +79,9 @@ def test_answers_short_of_the_required_count_wait_unclaimed():
     with pytest.raises(ReviewError, match=r"^task doc-p00002 is already accepted$") as final:
         submit(done, answer("carol", ENTRY))
     assert final.value.forbidden is False
+    corrected = submit(done, Answer.build("boss", [{**ENTRY, "title": "Fixed"}], False, tier=2))
+    assert (corrected.status, corrected.result.reviewer, corrected.result.entries[0]["title"], corrected.version) == \
+        (TaskStatus.ACCEPTED, "boss", "Fixed", done.version + 1)
 
 
 def test_submit_passes_its_agreement_on_and_escalation_names_every_disagreement():

@@ -28,10 +28,14 @@ def claim(task: ReviewTask, reviewer: str) -> ReviewTask:
 def submit(task: ReviewTask, answer: Answer, agreement: float = 0.6) -> ReviewTask:
     """Record ``answer``: accepted on consensus of the required answers, escalated on disagreement.
 
-    An escalated task takes only a tier-2 answer, and that answer is final.
+    An escalated task takes only a tier-2 answer, and that answer is final. An accepted task is
+    reopened only by a tier-2 reviewer, whose answer replaces the accepted one (a mistake made in
+    review is not permanent); the corrections sensor then re-publishes the document.
     """
     if task.status in FINAL:
-        raise ReviewError(f"task {task.task_id} is already {task.status.value}")
+        if answer.tier < TIER_2:
+            raise ReviewError(f"task {task.task_id} is already {task.status.value}")
+        return task.next_version(answers=(*task.answers, answer), result=answer, claimed_by=None)
     if task.status is TaskStatus.ESCALATED:
         if answer.tier < TIER_2:
             raise ReviewError("this task was escalated: only a tier-2 reviewer can answer it", forbidden=True)
