@@ -242,14 +242,15 @@ def test_a_title_not_bold_under_a_bold_code_line_is_doubted() -> None:
     assert all(row["needs_review"] and any("not set in bold" in r for r in row["reasons"]) for row in rows.values())
 
 
-def test_a_label_split_by_the_text_layer_still_reads() -> None:
+@pytest.mark.parametrize("label", ["Prerequisite s:", "Requires:"])
+def test_prerequisite_label_variants_are_read(label: str) -> None:
     def page(canvas: Canvas) -> None:
         y = 700
         for code in ("AOT 163", "AOT 167"):
             _text(canvas, 72, y, f"{code} Information Processing", bold=True)
             _text(canvas, 400, y, "3 CR", bold=True)
             _text(canvas, 72, y - 12, PROSE)
-            _text(canvas, 72, y - 26, "Prerequisite s: AOT 105 and AOT 160")
+            _text(canvas, 72, y - 26, f"{label} AOT 105 and AOT 160")
             y -= 60
 
     rows = _rows(*_parse(_pdf(page)))

@@ -27,7 +27,8 @@ class CatalogProfile:
     institution: str | None = None
     code_pattern: str = DEFAULT_CODE_PATTERN
     prerequisite_labels: tuple[str, ...] = ("Prerequisite", "Prerequisites", "Prerequisite(s)", "Prereq", "Prereqs",
-                                            "Pre-requisite", "Pre-requisites", "PR", "Voraussetzungen",
+                                            "Pre-requisite", "Pre-requisites", "PR", "Requires",
+                                            "Voraussetzungen",
                                             "Zugangsvoraussetzungen", "Teilnahmevoraussetzungen")
     corequisite_labels: tuple[str, ...] = ("Corequisite", "Corequisites", "Corequisite(s)", "Co-requisite", "Co-requisites")
     credit_labels: tuple[str, ...] = ("Credits", "Credit", "Credit Hours", "Units", "ECTS", "ECTS credits", "ECTS Credits",
