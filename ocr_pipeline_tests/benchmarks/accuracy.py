@@ -8,8 +8,10 @@ matched to the truth by course code. Prints one table per variant, a row per lay
 - code P / R / F1: course-code precision, recall and F1 (a repeated code counts once);
 - title: share of truth entries whose title matches exactly (case and whitespace normalised);
 - credits: share of truth entries whose credits_min and credits_max both match;
-- descr: share of truth entries with a description for which we found one;
-- review: share of parsed entries with confidence below the validation's ``min_confidence``.
+- descr: share of truth entries with a description whose description we read exactly (case and whitespace
+  normalised);
+- prereq: the same for prerequisites;
+- review: share of parsed entries flagged (a doubt, or confidence below the validation's ``min_confidence``).
 
 Real (``--real DIR``, e.g. ``--real ../shared/real_catalogs``; the synthetic layouts are skipped): every
 ``DIR/truth/<name>.jsonl`` with a PDF, read in place (nothing is copied): born-digital ``DIR/pdfs/<name>.pdf``
@@ -91,6 +93,8 @@ class Score:
     credits: int = 0
     described_truth: int = 0
     described_found: int = 0
+    prerequisites_truth: int = 0
+    prerequisites_found: int = 0
     review: int = 0
     seconds: float = 0.0
 
@@ -102,12 +106,14 @@ class Score:
         recall = self.matched / self.truth if self.truth else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         descr = f"{self.described_found / self.described_truth:7.3f}" if self.described_truth else "      -"
+        prereq = f"{self.prerequisites_found / self.prerequisites_truth:7.3f}" if self.prerequisites_truth else "      -"
         return (f"{name:<24}{self.truth:>6}{self.found:>6}{precision:>8.3f}{recall:>8.3f}{f1:>8.3f}"
-                f"{self.titles / self.truth:>8.3f}{self.credits / self.truth:>8.3f}{descr:>8}"
+                f"{self.titles / self.truth:>8.3f}{self.credits / self.truth:>8.3f}{descr:>8}{prereq:>8}"
                 f"{(self.review / self.found if self.found else 0.0):>8.3f}{self.seconds:>8.1f}")
 
 
-HEADER = f"{'layout':<24}{'truth':>6}{'found':>6}{'code P':>8}{'code R':>8}{'F1':>8}{'title':>8}{'credits':>8}{'descr':>8}{'review':>8}{'sec':>8}"
+HEADER = (f"{'layout':<24}{'truth':>6}{'found':>6}{'code P':>8}{'code R':>8}{'F1':>8}{'title':>8}{'credits':>8}"
+          f"{'descr':>8}{'prereq':>8}{'review':>8}{'sec':>8}")
 
 
 def normalise(text: str | None) -> str:
@@ -119,16 +125,21 @@ def score(entries: Sequence[CourseEntry], truth: Sequence[TruthCourse], min_conf
     by_code: dict[str, CourseEntry] = {}
     for entry in entries:
         by_code.setdefault(entry.course_code, entry)
-    result = Score(truth=len(truth), found=len(by_code), review=sum(e.confidence < min_confidence for e in by_code.values()))
+    result = Score(truth=len(truth), found=len(by_code), review=sum(e.confidence < min_confidence or bool(e.reasons) for e in by_code.values()))
     for course in truth:
         entry = by_code.get(course.course_code)
         result.described_truth += course.description is not None
         if entry is None:
+            result.prerequisites_truth += course.prerequisites is not None
             continue
         result.matched += 1
         result.titles += normalise(entry.title) == normalise(course.title)
         result.credits += (entry.credits_min, entry.credits_max) == (course.credits_min, course.credits_max)
-        result.described_found += course.description is not None and bool(entry.description)
+        result.described_found += course.description is not None and normalise(entry.description) == normalise(
+            course.description)
+        result.prerequisites_truth += course.prerequisites is not None
+        result.prerequisites_found += course.prerequisites is not None and normalise(
+            entry.prerequisites) == normalise(course.prerequisites)
     return result
 
 
