@@ -156,7 +156,10 @@ def test_deepseek_ocr_2_precision_table(machine: tuple, expected: Precision | st
 
 
 def test_detect_precision_on_this_machine() -> None:
-    pytest.importorskip("torch")
+    import torch
+
     from ocr_pipeline.ocr.hardware import detect_precision
 
-    assert detect_precision().device in ("cpu", "cuda")
+    expected = ("cuda", "bfloat16" if torch.cuda.get_device_capability()[0] >= 8 else "float16") \
+        if torch.cuda.is_available() else ("cpu", "float32")
+    assert (detect_precision().device, detect_precision().dtype) == expected
