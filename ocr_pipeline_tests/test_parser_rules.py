@@ -116,3 +116,13 @@ def test_low_ocr_confidence_lowers_confidence_with_reasons() -> None:
     assert good.confidence >= ValidationRules().min_confidence > bad.confidence
     assert any("OCR confidence" in reason for reason in bad.reasons)
     assert not good.reasons
+
+
+def test_an_ocr_section_heading_ends_the_description() -> None:
+    rows = []
+    for number in (101, 102, 103):
+        rows += [(f"BIOL {number} Applied Genetics (3 credits)", 0), (FILLER + WRAP, 0), ("problem sets.", 0),
+                 ("Literature", 0), ("Whitfield, G. (2019). Genetics.", 0), ("", 0)]
+    entries = parse_pages([_page(rows, ocr=True)])
+    assert [e.course_code for e in entries] == ["BIOL 101", "BIOL 102", "BIOL 103"]
+    assert all(e.description == FILLER + " problem sets." for e in entries), [e.description for e in entries]

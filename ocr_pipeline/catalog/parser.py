@@ -587,6 +587,13 @@ def _is_heading(item: _Item, indices: Sequence[int]) -> bool:
         and not FIELD.match(item.text)
 
 
+def _ocr_heading(item: _Item) -> bool:
+    """Without font information (OCR), a line of one to three capitalised words is a section heading
+    (``Literature``): the bold that marks it in print is lost."""
+    words = item.text.split()
+    return item.line.bold_chars is None and 1 <= len(words) <= 3 and all(w[:1].isupper() for w in words)
+
+
 def _prominent(item: _Item, layout: _Layout) -> bool:
     return item.line.bold or item.scale > 1.08 * layout.body_scale
 
@@ -651,7 +658,8 @@ def _read_fields(items: Sequence[_Item], paragraphs: Sequence[list[int]], fields
             if headed:
                 section = "other"
             continue
-        if _is_heading(item, indices) and (_prominent(item, layout) or _section(text, profile) != "other"):
+        if _is_heading(item, indices) and (_prominent(item, layout) or _section(text, profile) != "other"
+                                           or _ocr_heading(item)):
             section, headed = _section(text, profile), True
             continue
         if section == "description":
