@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -249,7 +250,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "extract" and args.dpi <= 0:
         print("ocr-pipeline extract: --dpi must be positive", file=sys.stderr)
         return 2
+    signal.signal(signal.SIGTERM, _terminated)  # a killed run still removes its temporary instance and work files
     return args.handler(args)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -113,3 +116,22 @@ def test_extract_help_explains_every_option_without_markup(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "`" not in capsys.readouterr().out
+
+
+def test_a_terminated_extract_leaves_no_temporary_folder(tmp_path):
+    (tmp_path / "in").mkdir()
+    for number in range(3):
+        (tmp_path / "in" / f"c{number}.pdf").write_bytes(generate_catalog("header_fields", seed=number).pdf)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    process = subprocess.Popen([sys.executable, "-m", "ocr_pipeline.cli", "extract", str(tmp_path / "in"), "--output",
+                                str(tmp_path / "out")], env={**os.environ, "TMPDIR": str(scratch)},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not any(scratch.glob("ocr-pipeline-*")) and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.1)
+    assert any(scratch.glob("ocr-pipeline-*")), "extract never made its temporary folder"
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=120)
+    assert process.returncode == 128 + signal.SIGTERM
+    assert not list(scratch.glob("ocr-pipeline-*"))
