@@ -95,3 +95,11 @@ def test_credits_are_read_as_catalogs_print_them_and_bad_ones_refused(site):
     assert done.status_code == 200, done.text
     entries = store.get(task_id).result.entries
     assert [(e["credits_min"], e["credits_max"]) for e in entries] == [(1.0, 3.0), (4.0, 4.0)]
+
+
+def test_a_login_body_that_is_not_utf8_or_too_large_is_a_refused_login(site):
+    url, _, _ = site
+    http = client(url, None)
+    for body in (b"token=\xff\xfe\xfa", b"token=" + b"x" * 10_000):
+        refused = http.post("/login", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert refused.status_code == 401 and "not valid" in refused.text

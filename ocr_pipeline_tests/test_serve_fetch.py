@@ -186,3 +186,9 @@ def test_https_goes_through_tls_to_the_checked_address(server: LoopbackServer) -
     with pytest.raises(ServiceError) as failed:
         Fetcher(FetchPolicy(allow_loopback=True)).fetch(f"https://127.0.0.1:{port}/data")
     assert failed.value.code == "url-fetch-failed" and "SSL" in failed.value.message
+
+
+def test_a_non_ascii_url_is_percent_encoded_not_a_server_error(server: LoopbackServer) -> None:
+    fetcher = Fetcher(FetchPolicy(allow_loopback=True))
+    assert fetcher.fetch(server.url + "/data?name=catálogo é") == BODY
+    assert fetcher.fetch(server.url + "/dätä") == BODY

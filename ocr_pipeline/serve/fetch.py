@@ -15,7 +15,7 @@ import ssl
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from ocr_pipeline.serve.config import FetchPolicy
 from ocr_pipeline.serve.errors import ServiceError
@@ -24,6 +24,8 @@ from ocr_pipeline.serve.guard import Resolver, checked_addresses, resolve
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 CHUNK = 64 * 1024
 DEFAULT_PORTS = {"http": 80, "https": 443}
+URL_SAFE = "/%:@!$&'()*+,;=?-._~"
+"""Characters a request target keeps as they are (RFC 3986 reserved and unreserved, and ``%``)."""
 
 
 def connect_first(addresses: list[str], port: int, timeout: float | None) -> socket.socket:
@@ -119,7 +121,8 @@ class Fetcher:
         addresses = checked_addresses(host, port, self.policy, self.resolver)
         pinned = PinnedHTTPSConnection if parts.scheme.lower() == "https" else PinnedHTTPConnection
         connection = pinned(host, port, addresses, timeout=max(0.1, deadline - time.monotonic()))
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        # non-ASCII in a path or query is percent-encoded (http.client refuses it); existing escapes are kept
+        target = quote(parts.path or "/", safe=URL_SAFE) + (f"?{quote(parts.query, safe=URL_SAFE)}" if parts.query else "")
         try:
             connection.request("GET", target, headers={"Accept-Encoding": "identity"})
             response = connection.getresponse()
