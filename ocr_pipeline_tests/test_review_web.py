@@ -103,3 +103,14 @@ def test_a_login_body_that_is_not_utf8_or_too_large_is_a_refused_login(site):
     for body in (b"token=\xff\xfe\xfa", b"token=" + b"x" * 10_000):
         refused = http.post("/login", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
         assert refused.status_code == 401 and "not valid" in refused.text
+
+
+def test_api_writes_are_authenticated_and_size_checked_before_the_body_is_read(site):
+    url, _, tasks = site
+    huge = b'{"version": 1, "entries": [' + b'{"course_code": "X"},' * 60_000 + b'{"course_code": "Y"}]}'
+    anonymous = client(url, None).post(f"/api/tasks/{tasks[0].task_id}/answers", content=huge,
+                                       headers={"Content-Type": "application/json"})
+    assert anonymous.status_code == 401
+    too_big = client(url).post(f"/api/tasks/{tasks[0].task_id}/answers", content=huge,
+                               headers={"Content-Type": "application/json"})
+    assert too_big.status_code == 413 and too_big.headers["X-Content-Type-Options"] == "nosniff"

@@ -39,6 +39,8 @@ class Claim(BaseModel):
 
 MAX_LOGIN_BYTES = 4096
 """A login form holds one token; a larger body is not read as one."""
+MAX_BODY_BYTES = 1_000_000
+"""An answer lists a page's entries: far below this."""
 
 
 class Submission(BaseModel):
@@ -53,6 +55,20 @@ def create_app(store: ReviewStore, auth: TokenAuth, *, read_image: Callable[[str
     app = FastAPI(title="ocr_pipeline review", docs_url=None, redoc_url=None, openapi_url=None)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True))
+
+    @app.middleware("http")
+    async def authenticate_before_reading(request: Request, call_next):
+        """API writes: the token and the declared size are checked before a byte of the body is read."""
+        if request.method == "POST" and request.url.path.startswith("/api/"):
+            if current(request) is None:
+                return JSONResponse({"detail": "a reviewer token is required"}, 401,
+                                    headers={"WWW-Authenticate": "Bearer"})
+            length = request.headers.get("content-length")
+            if length is None or not length.isdigit():
+                return JSONResponse({"detail": "a Content-Length is required"}, 411)
+            if int(length) > MAX_BODY_BYTES:
+                return JSONResponse({"detail": f"the body is over {MAX_BODY_BYTES} bytes"}, 413)
+        return await call_next(request)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
