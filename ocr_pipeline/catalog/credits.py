@@ -35,7 +35,8 @@ _VARIABLE = re.compile(
     r"|\bVAR\b(?=\s*$)",
     re.IGNORECASE,
 )
-_BARE_PARENTHESISED = re.compile(rf"\(\s*{RANGE}\s*\)\s*\.?\s*$")
+BARE_PARENTHESISED = re.compile(rf"\(\s*{RANGE}\s*\)\s*\.?\s*$")
+"""A bare ``(3)`` ending a heading: its credits."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def find_credits(text: str) -> Credits | None:
 
 def trailing_number(text: str) -> Credits | None:
     """A bare credit value ending a line or cell (``Foundations of Computing 3.0``, ``| 10``, ``Ethics (3)``)."""
-    match = re.search(rf"(?<![\w.\-/]){RANGE}\s*$", text) or _BARE_PARENTHESISED.search(text)
+    match = re.search(rf"(?<![\w.\-/]){RANGE}\s*$", text) or BARE_PARENTHESISED.search(text)
     if not match:
         return None
     credits = _credits(match)

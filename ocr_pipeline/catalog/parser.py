@@ -28,7 +28,7 @@ from statistics import median
 from typing import TypeVar
 
 from ocr_pipeline.catalog.codes import CodeMatch, CodeMatcher
-from ocr_pipeline.catalog.credits import Credits, find_credits, trailing_number
+from ocr_pipeline.catalog.credits import BARE_PARENTHESISED, Credits, find_credits, trailing_number
 from ocr_pipeline.catalog.forms import FIELD_LABEL, MIN_FORM_FIELDS, read_form
 from ocr_pipeline.catalog.profile import CatalogProfile
 from ocr_pipeline.catalog.tables import HEADER_REACH as TABLE_HEADER_REACH
@@ -64,7 +64,6 @@ SECTION_LABEL = re.compile(r"^(?:pre-?req\w*|co-?req\w*|credits?|units?|descript
 """Labels that start a field of their own even inside a bold run."""
 LABEL_VALUE = re.compile(r"^[A-Za-z][A-Za-z .]{0,20}:\s*\S{0,8}$")
 """A title like ``Term: 3`` is a form label with its value."""
-_BARE_CREDITS_END = re.compile(r"\(\s*\d{1,2}(?:\.\d)?(?:\s*-\s*\d{1,2})?\s*\)\s*$")
 T = TypeVar("T")
 CATALOG_WINDOW = 25
 """An entry is compared with this many entries before and after it (its section's conventions)."""
@@ -778,7 +777,7 @@ def title_doubts(title: str | None) -> list[str]:
         doubts.append("title looks like a label and its value")
     if bare[:1].islower():
         doubts.append("title starts mid-sentence")
-    if find_credits(bare) is not None or _BARE_CREDITS_END.search(bare):
+    if find_credits(bare) is not None or BARE_PARENTHESISED.search(bare):
         doubts.append("title contains a credit notation")
     if OPEN_END.search(bare) and not bare.endswith((")", "&")):
         doubts.append("title looks cut off")

@@ -30,12 +30,20 @@ def validation_problems(entry: CourseEntry, rules: ValidationRules) -> list[str]
         problems.append(f"title longer than {rules.max_title_length} characters")
     if not any(c.isdigit() for c in entry.course_code) or len(entry.course_code) > rules.max_code_length:
         problems.append(f"course code {entry.course_code!r} has an unexpected shape")
-    for value in (entry.credits_min, entry.credits_max):
+    problems += [problem for _, problem in credit_problems(entry.credits_min, entry.credits_max, rules)]
+    return problems
+
+
+def credit_problems(low: float | None, high: float | None, rules: ValidationRules) -> list[tuple[str, str]]:
+    """(field, problem) for credits outside the bounds (NaN included: it fails every bound) or inverted;
+    the same rules for machine output and for reviewers' answers."""
+    problems = []
+    for name, value in (("credits_min", low), ("credits_max", high)):
         if value is not None and not rules.min_credits <= value <= rules.max_credits:
-            problems.append(f"credits {value:g} outside [{rules.min_credits:g}, {rules.max_credits:g}]")
+            problems.append((name, f"credits {value:g} outside [{rules.min_credits:g}, {rules.max_credits:g}]"))
             break
-    if entry.credits_min is not None and entry.credits_max is not None and entry.credits_min > entry.credits_max:
-        problems.append("credits_min above credits_max")
+    if low is not None and high is not None and low > high:
+        problems.append(("credits_min", "credits_min above credits_max"))
     return problems
 
 

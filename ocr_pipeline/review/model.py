@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
 from ocr_pipeline.catalog.credits import find_credits, trailing_number
-from ocr_pipeline.catalog.validate import ValidationRules
+from ocr_pipeline.catalog.validate import ValidationRules, credit_problems
 
 ENTRY_FIELDS = ("course_code", "title", "credits_min", "credits_max", "description", "prerequisites")
 """The fields a reviewer sees and edits for each course entry."""
@@ -56,12 +55,8 @@ def _credits(entry: dict[str, Any]) -> tuple[float | None, float | None]:
         values[name] = (credits.low, credits.high)
     low = values.get("credits_min", (None, None))[0]
     high = values["credits_max"][1] if "credits_max" in values else values.get("credits_min", (None, None))[1]
-    rules = ValidationRules()
-    for name, number in (("credits_min", low), ("credits_max", high)):
-        if number is not None and not (math.isfinite(number) and rules.min_credits <= number <= rules.max_credits):
-            raise ValueError(f"{name}: {number:g} is outside [{rules.min_credits:g}, {rules.max_credits:g}]")
-    if low is not None and high is not None and low > high:
-        raise ValueError(f"credits_min: {low:g} is above credits_max {high:g}")
+    for name, problem in credit_problems(low, high, ValidationRules()):
+        raise ValueError(f"{name}: {problem}")
     return low, high
 
 
