@@ -10,7 +10,7 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import dagster as dg
@@ -25,7 +25,7 @@ from ocr_pipeline.defs.resources import DynamoResource, OcrEngineResource, Stora
 from ocr_pipeline.defs.review import ReviewStoreResource
 from ocr_pipeline.local_runs import failure_message, materialize_document, run_config
 from ocr_pipeline.ocr.registry import DEFAULT_CPU_ENGINE, ENGINES
-from ocr_pipeline.stages.ingest import partition_key_for
+from ocr_pipeline.stages.ingest import institution_for, partition_key_for
 from ocr_pipeline.storage.objects import LocalObjectStore
 from ocr_pipeline.storage.parquet import COURSES_SCHEMA, PAGES_SCHEMA
 
@@ -59,18 +59,19 @@ def _show_progress() -> None:
 
 
 def _run_documents(
-    instance: dg.DagsterInstance, keys: Sequence[str], resources: dict, config: dict
+    instance: dg.DagsterInstance, configs: Mapping[str, dict], resources: dict
 ) -> dict[str, str | None]:
-    """Materialise each partition; returns partition key -> failure message (None when it succeeded)."""
+    """Materialise each partition with its run config; returns partition key -> failure message (None when it
+    succeeded)."""
     _show_progress()
     outcomes: dict[str, str | None] = {}
-    for number, key in enumerate(keys, 1):
-        print(f"[{number}/{len(keys)}] {key} ...", flush=True)
+    for number, (key, config) in enumerate(configs.items(), 1):
+        print(f"[{number}/{len(configs)}] {key} ...", flush=True)
         started = time.perf_counter()
         result = materialize_document(instance, key, resources, config)
         outcomes[key] = failure_message(result)
         status = "ok" if outcomes[key] is None else f"FAILED: {outcomes[key]}"
-        print(f"[{number}/{len(keys)}] {key}: {status} ({time.perf_counter() - started:.1f} s)", flush=True)
+        print(f"[{number}/{len(configs)}] {key}: {status} ({time.perf_counter() - started:.1f} s)", flush=True)
     return outcomes
 
 
@@ -115,7 +116,7 @@ def demo(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     with _instance(home) as instance:
         outcomes = _run_documents(
-            instance, [partition_key_for(k) for k in samples], resources, run_config(log_level="CRITICAL")
+            instance, {partition_key_for(k): run_config(log_level="CRITICAL") for k in samples}, resources
         )
     output = LocalObjectStore(storage.output_uri)
     courses, _ = _summary(outcomes, output, time.perf_counter() - started)
@@ -133,19 +134,23 @@ def demo(args: argparse.Namespace) -> int:
     return 0 if all(v is None for v in outcomes.values()) else 1
 
 
-def _pdf_files(paths: Sequence[str]) -> tuple[list[Path], Path]:
-    """The PDFs named (directories searched recursively) and the root their keys are relative to.
+def _pdf_files(paths: Sequence[str]) -> tuple[dict[Path, str | None], Path]:
+    """The PDFs named (directories searched recursively), each with its institution, and the root their
+    keys are relative to.
 
-    A directory is its own root, so ``extract catalogs/`` keeps ``<institution>/<file>.pdf``.
+    The institution is the file's own folder: ``<dir>/<institution>/<file>.pdf`` below a directory
+    given, the parent folder of a file given by name; never a folder the inputs merely share.
     """
-    files, roots = [], []
+    files: dict[Path, str | None] = {}
+    roots = []
     for raw in paths:
         path = Path(raw).resolve()
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.suffix.lower() == ".pdf" and p.is_file())
+            for pdf in sorted(p for p in path.rglob("*") if p.suffix.lower() == ".pdf" and p.is_file()):
+                files.setdefault(pdf, institution_for(pdf.relative_to(path).as_posix()))
             roots.append(path)
         elif path.is_file():
-            files.append(path)
+            files.setdefault(path, path.parent.name or None)
             roots.append(path.parent)
         else:
             raise FileNotFoundError(raw)
@@ -162,7 +167,8 @@ def extract(args: argparse.Namespace) -> int:
     if not files:
         print("ocr-pipeline extract: no PDF files given", file=sys.stderr)
         return 2
-    keys = [partition_key_for(f.relative_to(landing_root).as_posix()) for f in files]
+    institutions = {partition_key_for(f.relative_to(landing_root).as_posix()): institution
+                    for f, institution in files.items()}
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -174,14 +180,14 @@ def extract(args: argparse.Namespace) -> int:
             "ocr_engine": OcrEngineResource(engine=args.engine),
             "review_store": ReviewStoreResource(uri=f"sqlite:///{tmp}/review.db"),
         }
-        config = run_config(
+        configs = {key: run_config(
             dpi=args.dpi,
             ocr_policy=args.ocr,
-            institution=args.institution,
+            institution=args.institution or institution,
             log_level="INFO" if args.verbose else "CRITICAL",  # failures: one line each, tracebacks with --verbose
-        )
+        ) for key, institution in institutions.items()}
         with _instance(Path(tmp) / "dagster_home") as instance:
-            outcomes = _run_documents(instance, keys, resources, config)
+            outcomes = _run_documents(instance, configs, resources)
         courses, pages = _summary(outcomes, LocalObjectStore(storage.output_uri), time.perf_counter() - started)
         courses.to_parquet(out / "courses.parquet", index=False)
         pages[PAGES_SCHEMA.names].to_parquet(out / "pages.parquet", index=False)
@@ -192,13 +198,37 @@ def extract(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def migrate_source_keys(args: argparse.Namespace) -> int:
+    """Move published rows from content-hash keys (0.1) to source-object keys (0.2); see docs/migrations.md."""
+    from ocr_pipeline.stages.migrate_source_keys import migrate_source_keys as migrate
+    from ocr_pipeline.storage.dynamo import DynamoCourseSink, dynamodb_client
+    from ocr_pipeline.storage.objects import open_store
+
+    if bool(args.old_table) != bool(args.new_table):
+        print("ocr-pipeline migrate-source-keys: give both --old-table and --new-table, or neither", file=sys.stderr)
+        return 2
+    stores = {name: open_store(uri, endpoint_url=args.s3_endpoint_url, region=args.region)
+              for name, uri in (("work", args.work_uri), ("output", args.output_uri))}
+    old_table = new_sink = None
+    if args.old_table:
+        old_table = dynamodb_client(endpoint_url=args.dynamodb_endpoint_url, region=args.region).Table(args.old_table)
+        new_sink = DynamoCourseSink(args.new_table, endpoint_url=args.dynamodb_endpoint_url, region=args.region)
+        new_sink.ensure_table() if args.create_table else new_sink.check_table()
+    report = migrate(stores["work"], stores["output"], old_table=old_table, new_sink=new_sink)
+    print(f"migrated {len(report.migrated)} partitions ({len(report.already_done)} already done), "
+          f"copied {report.items_copied} DynamoDB items, deleted {report.files_deleted} old Parquet files")
+    if args.old_table:
+        print(f"check the new table, set OCR_PIPELINE_DYNAMODB_TABLE={args.new_table}, then delete {args.old_table}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ocr-pipeline",
         description="Turn PDF course catalogs into validated course records (Dagster assets, run locally).",
         epilog="ocr-pipeline serve --help and ocr-pipeline review serve --help describe the two services.",
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{demo,extract,serve,review}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{demo,extract,migrate-source-keys,serve,review}")
     demo_parser = commands.add_parser(
         "demo", help="run two sample catalogs (one scanned) through the whole graph",
         description="Run two sample catalogs, one born-digital and one scanned, through the whole asset graph on "
@@ -227,6 +257,22 @@ def build_parser() -> argparse.ArgumentParser:
     extract_parser.add_argument("--institution", default=None, help="institution for every file (default: from folder)")
     extract_parser.add_argument("--verbose", action="store_true", help="show Dagster's step logs and failures' tracebacks")
     extract_parser.set_defaults(handler=extract)
+    migrate_parser = commands.add_parser(
+        "migrate-source-keys", help="one-off 0.1 -> 0.2 migration: rows keyed by source object, not content",
+        description="Rewrite published Parquet under source_key=<source id> and copy DynamoDB items into a table "
+                    "keyed by source_id (DynamoDB cannot change a key schema in place). Safe to re-run. "
+                    "See docs/migrations.md.")
+    migrate_parser.add_argument("--work-uri", default=os.environ.get("OCR_PIPELINE_WORK_URI", "data/work"),
+                                help="the work store (default: $OCR_PIPELINE_WORK_URI or data/work)")
+    migrate_parser.add_argument("--output-uri", default=os.environ.get("OCR_PIPELINE_OUTPUT_URI", "data/output"),
+                                help="the Parquet output (default: $OCR_PIPELINE_OUTPUT_URI or data/output)")
+    migrate_parser.add_argument("--s3-endpoint-url", default=os.environ.get("OCR_PIPELINE_S3_ENDPOINT_URL"))
+    migrate_parser.add_argument("--old-table", help="the 0.1 DynamoDB table (keyed by document_id)")
+    migrate_parser.add_argument("--new-table", help="the 0.2 table to copy into (keyed by source_id)")
+    migrate_parser.add_argument("--create-table", action="store_true", help="create --new-table when missing")
+    migrate_parser.add_argument("--dynamodb-endpoint-url", default=os.environ.get("OCR_PIPELINE_DYNAMODB_ENDPOINT_URL"))
+    migrate_parser.add_argument("--region", default=os.environ.get("AWS_REGION", "us-east-1"))
+    migrate_parser.set_defaults(handler=migrate_source_keys)
     serve_parser = commands.add_parser(
         "serve", help="serve an OCR engine under the SageMaker hosting contract", add_help=False
     )

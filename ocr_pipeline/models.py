@@ -6,6 +6,7 @@ stored as JSON or Parquet in the work store, never pickled.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass, field, fields
 from enum import Enum
 from typing import Any
@@ -172,9 +173,22 @@ class CourseEntry:
         return cls(**{**clean, "box": tuple(clean["box"]), "reasons": tuple(clean.get("reasons", []))})
 
 
+def source_id_for(source_uri: str) -> str:
+    """The id that published rows belong to: the source object (its URI), not its content.
+
+    Two objects with the same bytes share their work files (``document_id``, the content hash) but
+    never their rows: re-processing one of them can only replace that object's own rows.
+    """
+    return hashlib.sha256(source_uri.encode()).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class DocumentInfo:
-    """What ingest learned about a source PDF."""
+    """What ingest learned about a source PDF.
+
+    ``document_id`` is the content hash (work files, review tasks and corrections follow the
+    content); ``source_id`` names the source object (published rows follow the object).
+    """
 
     partition_key: str
     source_uri: str
@@ -186,6 +200,10 @@ class DocumentInfo:
     page_count: int
     has_text_layer: bool
     metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def source_id(self) -> str:
+        return source_id_for(self.source_uri)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

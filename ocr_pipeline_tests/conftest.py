@@ -72,9 +72,10 @@ class Cloud:
         return {"storage": self.storage(**storage_overrides), "dynamodb": self.dynamodb(),
                 "ocr_engine": OcrEngineResource(engine=engine), "review_store": self.review_store()}
 
-    def dynamo_items(self, document_id: str) -> list[dict]:
+    def dynamo_items(self, source_id: str) -> list[dict]:
+        """The items of one source object (the table's partition key)."""
         table = boto3.resource("dynamodb", endpoint_url=self.endpoint, region_name="us-east-1").Table(self.table)
-        response = table.query(KeyConditionExpression="document_id = :d", ExpressionAttributeValues={":d": document_id})
+        response = table.query(KeyConditionExpression="source_id = :s", ExpressionAttributeValues={":s": source_id})
         return response["Items"]
 
 

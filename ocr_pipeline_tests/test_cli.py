@@ -35,7 +35,7 @@ def test_extract_writes_both_tables_and_reports_the_bad_file(tmp_path, capsys):
     assert set(courses["course_code"]) == {c.course_code for c in good.truth}
     assert set(courses["institution"]) == {"Example U"}
     pages = pd.read_parquet(tmp_path / "out" / "pages.parquet")
-    assert list(pages.columns) == ["document_id", "page", "method", "engine", "confidence", "needs_review", "status",
+    assert list(pages.columns) == ["document_id", "source_id", "page", "method", "engine", "confidence", "needs_review", "status",
                                    "reasons"]
     assert len(pages) == 3 and set(pages["method"]) == {"text-layer"}
 
@@ -89,7 +89,7 @@ def test_extract_keeps_the_contract_columns_when_every_document_fails(tmp_path):
     pages = pd.read_parquet(tmp_path / "out" / "pages.parquet")
     assert len(courses) == len(pages) == 0
     assert list(courses.columns[: len(CONTRACT_COLUMNS)]) == CONTRACT_COLUMNS
-    assert list(pages.columns) == ["document_id", "page", "method", "engine", "confidence", "needs_review", "status",
+    assert list(pages.columns) == ["document_id", "source_id", "page", "method", "engine", "confidence", "needs_review", "status",
                                    "reasons"]
 
 

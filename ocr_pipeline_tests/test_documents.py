@@ -75,7 +75,7 @@ def test_dataset_of_documents_without_institution_reads_back(tmp_path):
 
     row = {"document_id": "abc", "page": 1, "course_code": "CS 101", "confidence": 1.0, "needs_review": False}
     key = hive_key("courses", None, "abc", "courses.parquet")
-    assert key == "courses/institution_key=_unknown/document_key=abc/courses.parquet"
+    assert key == "courses/institution_key=_unknown/source_key=abc/courses.parquet"
     (tmp_path / key).parent.mkdir(parents=True)
     (tmp_path / key).write_bytes(table_bytes([row], COURSES_SCHEMA))
     courses = pd.read_parquet(tmp_path / "courses")

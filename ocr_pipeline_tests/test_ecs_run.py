@@ -130,6 +130,6 @@ def test_one_run_executes_every_step_in_its_own_ecs_task(ecs_run):
     courses = pd.concat(pd.read_parquet(io.BytesIO(cloud.s3.get_object(Bucket=cloud.bucket, Key=o["Key"])["Body"].read()))
                         for o in objects if o["Key"].endswith(".parquet"))
     assert set(courses["course_code"]) == {c.course_code for c in catalog.truth}
-    assert sorted(i["course_code"] for i in cloud.dynamo_items(courses["document_id"].iloc[0])) == sorted(courses["course_code"])
+    assert sorted(i["course_code"] for i in cloud.dynamo_items(courses["source_id"].iloc[0])) == sorted(courses["course_code"])
     compute_logs = cloud.s3.list_objects_v2(Bucket=cloud.bucket, Prefix="compute-logs/").get("KeyCount", 0)
     assert compute_logs > 0  # S3ComputeLogManager from docker/dagster.yaml wrote the steps' stdout/stderr

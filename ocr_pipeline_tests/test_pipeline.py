@@ -44,7 +44,7 @@ def test_born_digital_catalog_becomes_contract_rows_in_parquet_and_dynamodb(clou
     assert str(courses["page"].dtype) == "int32"
     assert courses["confidence"].between(0, 1).all()
 
-    items = cloud.dynamo_items(courses["document_id"].iloc[0])
+    items = cloud.dynamo_items(courses["source_id"].iloc[0])
     assert sorted(i["course_code"] for i in items) == sorted(courses["course_code"])
 
 

@@ -13,10 +13,12 @@ from datetime import datetime, timedelta, timezone
 import boto3
 import dagster as dg
 import pyarrow.parquet as pq
+import pytest
 
 from ocr_pipeline.defs.courses import validated_courses
 from ocr_pipeline.defs.schedules import retry_failed_documents
 from ocr_pipeline.local_runs import failure_message, materialize_document
+from ocr_pipeline.models import source_id_for
 from ocr_pipeline.review.consensus import consensus
 from ocr_pipeline.review.model import Answer, TaskStatus
 from ocr_pipeline.review.workflow import submit
@@ -32,14 +34,14 @@ T0 = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
 
 # --- storage/dynamo.py ------------------------------------------------------------------------------
 
-def row(document_id: str, code: str, occurrence: int = 1, title: str = "Intro") -> dict:
-    return {"document_id": document_id, "entry_id": f"{code}#{occurrence}", "course_code": code, "title": title,
+def row(source_id: str, code: str, occurrence: int = 1, title: str = "Intro") -> dict:
+    return {"source_id": source_id, "document_id": "content", "entry_id": f"{code}#{occurrence}", "course_code": code, "title": title,
             "institution": "U", "credits_min": 3.0, "needs_review": False, "reasons": []}
 
 
 def table_keys(sink: DynamoCourseSink) -> list[tuple[str, str]]:
     items = sink.table.scan()["Items"]
-    return sorted((item["document_id"], item["entry_id"]) for item in items)
+    return sorted((item["source_id"], item["entry_id"]) for item in items)
 
 
 def sink_on(moto_endpoint: str, name: str) -> DynamoCourseSink:
@@ -51,22 +53,24 @@ def sink_on(moto_endpoint: str, name: str) -> DynamoCourseSink:
 def test_dynamo_rows_no_longer_produced_are_deleted(moto_endpoint, request):
     """Mutant: no delete of the items ``before - keep`` (a stale item stays; the count still says 1)."""
     sink = sink_on(moto_endpoint, f"rows-dropped-{id(request)}")
-    assert sink.replace_document("doc", [row("doc", c) for c in ("A 1", "B 2", "C 3")]) == \
-        {"written": 3, "deleted": 0, "deleted_stale": 0}
-    result = sink.replace_document("doc", [row("doc", "A 1", title="New"), row("doc", "C 3")])
-    assert result == {"written": 2, "deleted": 1, "deleted_stale": 0}
+    assert sink.replace_source("doc", [row("doc", c) for c in ("A 1", "B 2", "C 3")]) == {"written": 3, "deleted": 0}
+    result = sink.replace_source("doc", [row("doc", "A 1", title="New"), row("doc", "C 3")])
+    assert result == {"written": 2, "deleted": 1}
     assert table_keys(sink) == [("doc", "A 1#1"), ("doc", "C 3#1")]
     assert {i["entry_id"]: i["title"] for i in sink.table.scan()["Items"]}["A 1#1"] == "New"  # overwritten, not added
 
 
 def test_dynamo_items_of_the_earlier_content_are_deleted(moto_endpoint, request):
-    """Mutant: no delete of the ``stale_document_ids`` items (old rows stay beside the new ones)."""
+    """Mutant: no delete of the object's items no longer produced (old content's rows stay beside the new ones);
+    another object's rows, even of the same content, are never touched."""
     sink = sink_on(moto_endpoint, f"earlier-content-{id(request)}")
-    sink.replace_document("old", [row("old", c) for c in ("A 1", "B 2", "C 3")])
-    sink.replace_document("other", [row("other", "Z 9")])  # another document: untouched
-    result = sink.replace_document("new", [row("new", "A 1")], stale_document_ids=["new", "old"])
-    assert result == {"written": 1, "deleted": 0, "deleted_stale": 3}
-    assert table_keys(sink) == [("new", "A 1#1"), ("other", "Z 9#1")]
+    sink.replace_source("obj", [row("obj", c) for c in ("A 1", "B 2", "C 3")])
+    sink.replace_source("copy", [row("copy", c) for c in ("A 1", "B 2", "C 3")])  # same bytes, another object
+    result = sink.replace_source("obj", [{**row("obj", "A 1"), "document_id": "new content"}])
+    assert result == {"written": 1, "deleted": 2}
+    assert table_keys(sink) == [("copy", "A 1#1"), ("copy", "B 2#1"), ("copy", "C 3#1"), ("obj", "A 1#1")]
+    with pytest.raises(ValueError, match="another source object"):
+        sink.replace_source("obj", [row("copy", "A 1")])
 
 
 # --- re-running never duplicates or loses rows (README), Parquet and DynamoDB ------------------------
@@ -89,8 +93,8 @@ def course_rows(cloud) -> list[dict]:
                   key=lambda r: r["entry_id"])
 
 
-def item_keys(cloud, document_id: str) -> list[str]:
-    return sorted(item["entry_id"] for item in cloud.dynamo_items(document_id))
+def item_keys(cloud, source_id: str) -> list[str]:
+    return sorted(item["entry_id"] for item in cloud.dynamo_items(source_id))
 
 
 def all_items(cloud) -> list[dict]:
@@ -120,13 +124,14 @@ def test_rerunning_the_same_document_neither_duplicates_nor_loses_rows(cloud, in
     rows = course_rows(cloud)
     assert sorted(r["course_code"] for r in rows) == sorted(c.course_code for c in catalog.truth)
     assert len({r["entry_id"] for r in rows}) == len(rows) == 6
-    assert item_keys(cloud, rows[0]["document_id"]) == [r["entry_id"] for r in rows]
-    assert dynamodb_metadata(second) == {"written": 6, "deleted": 0, "deleted_stale": 0}
+    assert item_keys(cloud, rows[0]["source_id"]) == [r["entry_id"] for r in rows]
+    assert dynamodb_metadata(second) == {"written": 6, "deleted": 0}
     [materialization] = second.asset_materializations_for_node("validated_courses")
     metadata = {name: value.value for name, value in materialization.metadata.items()}
-    document_id = rows[0]["document_id"]
+    source_id = rows[0]["source_id"]
+    assert source_id == source_id_for(f"s3://{cloud.bucket}/landing/{KEY}")
     assert metadata["courses_parquet"] == (f"s3://{cloud.bucket}/output/courses/institution_key=Rerun U/"
-                                           f"document_key={document_id}/courses.parquet")
+                                           f"source_key={source_id}/courses.parquet")
     assert metadata["pages_parquet"] == metadata["courses_parquet"].replace("courses", "pages")
     assert (metadata["rows"], metadata["dagster/row_count"]) == (6, 6)
     assert metadata["rows_needing_review"] == sum(r["needs_review"] for r in rows)
@@ -140,8 +145,8 @@ def test_changed_content_replaces_the_earlier_rows_in_parquet_and_dynamodb(cloud
     after = generate_catalog("units_parenthetical", n_courses=4)
     cloud.upload(KEY, before.pdf)
     run(cloud, instance)
-    old_id = course_rows(cloud)[0]["document_id"]
-    assert len(item_keys(cloud, old_id)) == 10
+    old_id, source_id = course_rows(cloud)[0]["document_id"], course_rows(cloud)[0]["source_id"]
+    assert len(item_keys(cloud, source_id)) == 10
     cloud.upload(KEY, after.pdf)
     result = run(cloud, instance)
     files = published(cloud)
@@ -150,10 +155,11 @@ def test_changed_content_replaces_the_earlier_rows_in_parquet_and_dynamodb(cloud
     new_id = rows[0]["document_id"]
     assert new_id != old_id and {r["document_id"] for r in rows} == {new_id}
     assert sorted(r["course_code"] for r in rows) == sorted(c.course_code for c in after.truth)
-    assert item_keys(cloud, old_id) == []
-    assert item_keys(cloud, new_id) == [r["entry_id"] for r in rows]
+    assert {r["source_id"] for r in rows} == {source_id}
+    assert item_keys(cloud, source_id) == [r["entry_id"] for r in rows]
+    assert {i["document_id"] for i in all_items(cloud)} == {new_id}
     assert len(all_items(cloud)) == 4
-    assert dynamodb_metadata(result) == {"written": 4, "deleted": 0, "deleted_stale": 10}
+    assert dynamodb_metadata(result) == {"written": 4, "deleted": 10}  # none of the old codes is produced again
 
 
 def test_rows_no_longer_produced_are_removed_from_parquet_and_dynamodb(cloud, instance):
@@ -174,9 +180,9 @@ def test_rows_no_longer_produced_are_removed_from_parquet_and_dynamodb(cloud, in
     assert result.success, failure_message(result)
     after = course_rows(cloud)
     assert [r["entry_id"] for r in after] == [r["entry_id"] for r in rows if r["course_code"] != dropped]
-    assert item_keys(cloud, document_id) == [r["entry_id"] for r in after]
+    assert item_keys(cloud, rows[0]["source_id"]) == [r["entry_id"] for r in after]
     assert len(all_items(cloud)) == 4
-    assert dynamodb_metadata(result) == {"written": 4, "deleted": 1, "deleted_stale": 0}
+    assert dynamodb_metadata(result) == {"written": 4, "deleted": 1}
 
 
 # --- stages/landing_scan.py -------------------------------------------------------------------------

@@ -168,15 +168,15 @@ def test_open_store_by_uri(tmp_path):
 
 
 def test_dynamodb_items_keep_values_and_drop_empty_ones():
-    row = {"document_id": "doc", "entry_id": "CS 101#1", "institution": "U", "credits_min": 3.5, "page": 2,
+    row = {"source_id": "src", "document_id": "doc", "entry_id": "CS 101#1", "institution": "U", "credits_min": 3.5, "page": 2,
            "title": "", "description": None, "reasons": [], "box": [1.5, 2.0], "needs_review": False,
            "tags": ["a", 1]}
     item = _item(row)
     assert all(isinstance(value, Decimal) for value in (item["credits_min"], *item["box"]))  # boto3 takes no floats
-    assert item == {"document_id": "doc", "entry_id": "CS 101#1", "institution": "U", "credits_min": Decimal("3.5"),
+    assert item == {"source_id": "src", "document_id": "doc", "entry_id": "CS 101#1", "institution": "U", "credits_min": Decimal("3.5"),
                     "page": 2, "box": [Decimal("1.5"), Decimal("2.0")], "needs_review": False, "tags": ["a", 1],
-                    "institution_document": "U#doc"}
-    assert _item({"document_id": "doc", "entry_id": "x", "institution": None})["institution_document"] == "#doc"
+                    "institution_source": "U#src"}
+    assert _item({"source_id": "src", "entry_id": "x", "institution": None})["institution_source"] == "#src"
 
 
 def test_the_dynamodb_table_is_created_once_with_its_index(moto_endpoint):
@@ -185,16 +185,16 @@ def test_the_dynamodb_table_is_created_once_with_its_index(moto_endpoint):
     sink.ensure_table()
     sink.ensure_table()  # already there: nothing to do
     table = sink.resource.meta.client.describe_table(TableName=name)["Table"]
-    assert [k["AttributeName"] for k in table["KeySchema"]] == ["document_id", "entry_id"]
+    assert [k["AttributeName"] for k in table["KeySchema"]] == ["source_id", "entry_id"]
     [index] = table["GlobalSecondaryIndexes"]
     assert (index["IndexName"], index["Projection"]) == ("by_course", {"ProjectionType": "ALL"})
-    assert [k["AttributeName"] for k in index["KeySchema"]] == ["course_code", "institution_document"]
-    rows = [{"document_id": "doc", "entry_id": f"C {n}#1", "course_code": f"C {n}", "institution": "U"}
+    assert [k["AttributeName"] for k in index["KeySchema"]] == ["course_code", "institution_source"]
+    rows = [{"source_id": "doc", "entry_id": f"C {n}#1", "course_code": f"C {n}", "institution": "U"}
             for n in range(3)]
-    sink.replace_document("doc", rows)
+    sink.replace_source("doc", rows)
     found = sink.table.query(IndexName="by_course", KeyConditionExpression="course_code = :c",
                              ExpressionAttributeValues={":c": "C 1"})["Items"]
-    assert [(i["document_id"], i["institution_document"]) for i in found] == [("doc", "U#doc")]
+    assert [(i["source_id"], i["institution_source"]) for i in found] == [("doc", "U#doc")]
     assert sink.existing_keys("doc") == {"C 0#1", "C 1#1", "C 2#1"} and sink.existing_keys("other") == set()
 
 
@@ -212,14 +212,14 @@ def test_existing_keys_follows_every_page_of_the_query():
     resource.meta.client.meta.events.register("provide-client-params.dynamodb.Query",
                                               lambda params, **_: sent.append(dict(params)))
     sink = DynamoCourseSink("courses", resource=resource)
-    last = {"document_id": {"S": "doc"}, "entry_id": {"S": "A#1"}}
+    last = {"source_id": {"S": "doc"}, "entry_id": {"S": "A#1"}}
     with Stubber(resource.meta.client) as stub:
         stub.add_response("query", {"Items": [{"entry_id": {"S": "A#1"}}], "LastEvaluatedKey": last})
         stub.add_response("query", {"Items": [{"entry_id": {"S": "B#1"}}]})
         assert sink.existing_keys("doc") == {"A#1", "B#1"}
         stub.assert_no_pending_responses()
     assert "ExclusiveStartKey" not in sent[0]
-    assert sent[1]["ExclusiveStartKey"] == {"document_id": "doc", "entry_id": "A#1"}
+    assert sent[1]["ExclusiveStartKey"] == {"source_id": "doc", "entry_id": "A#1"}
 
 
 def test_a_table_that_cannot_be_described_is_an_error_not_a_create():
@@ -232,21 +232,48 @@ def test_a_table_that_cannot_be_described_is_an_error_not_a_create():
         stub.assert_no_pending_responses()
 
 
-def test_dynamodb_failures_name_the_table_and_document(moto_endpoint):
+def test_dynamodb_failures_name_the_table_and_source(moto_endpoint):
     closed = DynamoCourseSink("t", endpoint_url=f"http://127.0.0.1:{free_port()}")
-    with pytest.raises(StorageError, match="DynamoDB write to t failed for document doc"):
-        closed.replace_document("doc", [])
+    with pytest.raises(StorageError, match="DynamoDB describe_table t failed"):
+        closed.replace_source("doc", [])
     missing = DynamoCourseSink(f"missing-{uuid.uuid4().hex[:8]}", endpoint_url=moto_endpoint)
-    with pytest.raises(StorageError, match=f"DynamoDB write to {missing.table_name} failed for document doc"):
-        missing.replace_document("doc", [])
+    with pytest.raises(StorageError, match=f"DynamoDB table {missing.table_name} does not exist "
+                                           r"\(OCR_PIPELINE_DYNAMODB_TABLE"):
+        missing.replace_source("doc", [])
+    sink = sink_on_new_table(moto_endpoint)
+    sink._checked = True  # the table checked, then removed behind the sink's back: the write names the source
+    sink.resource.meta.client.delete_table(TableName=sink.table_name)
+    with pytest.raises(StorageError, match=f"DynamoDB write to {sink.table_name} failed for source doc"):
+        sink.replace_source("doc", [])
+
+
+def sink_on_new_table(moto_endpoint: str) -> DynamoCourseSink:
+    sink = DynamoCourseSink(f"t-{uuid.uuid4().hex[:8]}", endpoint_url=moto_endpoint)
+    sink.ensure_table()
+    return sink
+
+
+def test_a_table_keyed_by_content_is_refused_with_the_migration_command(moto_endpoint):
+    """0.1 tables (partition key ``document_id``) cannot hold per-object rows: refused, never written."""
+    name = f"old-{uuid.uuid4().hex[:8]}"
+    client = boto3.client("dynamodb", endpoint_url=moto_endpoint, region_name="us-east-1")
+    client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("document_id", "entry_id")],
+                        KeySchema=[{"AttributeName": "document_id", "KeyType": "HASH"},
+                                   {"AttributeName": "entry_id", "KeyType": "RANGE"}])
+    sink = DynamoCourseSink(name, endpoint_url=moto_endpoint)
+    for attempt in (sink.ensure_table, lambda: sink.replace_source("s", [])):
+        with pytest.raises(StorageError, match=r"keyed by \['document_id', 'entry_id'\].*ocr-pipeline migrate-source-keys"):
+            attempt()
+    assert client.scan(TableName=name)["Items"] == []
 
 
 def test_hive_keys_and_parquet_files():
     assert hive_key("courses", "Example U", "abc", "courses.parquet") == \
-        "courses/institution_key=Example U/document_key=abc/courses.parquet"
-    assert hive_key("pages", None, "abc", "p.parquet") == "pages/institution_key=_unknown/document_key=abc/p.parquet"
+        "courses/institution_key=Example U/source_key=abc/courses.parquet"
+    assert hive_key("pages", None, "abc", "p.parquet") == "pages/institution_key=_unknown/source_key=abc/p.parquet"
     assert hive_key("pages", "", "abc", "p.parquet").startswith("pages/institution_key=_unknown/")
-    assert hive_key("pages", "A/B=C", "abc", "p.parquet") == "pages/institution_key=A_B_C/document_key=abc/p.parquet"
+    assert hive_key("pages", "A/B=C", "abc", "p.parquet") == "pages/institution_key=A_B_C/source_key=abc/p.parquet"
     data = table_bytes([{"document_id": "d", "page": 1, "course_code": "CS 101", "reasons": ["x"], "unknown": 1}],
                        COURSES_SCHEMA)
     table = pq.read_table(io.BytesIO(data))

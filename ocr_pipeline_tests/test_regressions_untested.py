@@ -3,6 +3,7 @@ quarantine reason, ``ocr-pipeline review serve`` and the review-backlog check.""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -220,7 +221,8 @@ def test_a_clean_entry_on_a_clean_page_becomes_exactly_this_row():
     ok_page = PageResult(PageRef("doc", 1, 100, 100, 144), "text-layer",
                          PageText("text-layer", (Line("x", (0, 0, 1, 1)),), confidence=1.0))
     [row] = validate_entries([GOOD], INFO, [ok_page], ValidationRules())
-    assert row == {"document_id": "doc", "source_uri": "s3://b/landing/U/c.pdf", "institution": "U", "page": 1,
+    assert row == {"document_id": "doc", "source_uri": "s3://b/landing/U/c.pdf",
+                   "source_id": hashlib.sha256(b"s3://b/landing/U/c.pdf").hexdigest()[:16], "institution": "U", "page": 1,
                    "course_code": "CS 101", "subject": "CS", "number": "101", "title": "Intro", "credits_min": 3.0,
                    "credits_max": 3.0, "description": "About.", "prerequisites": None, "confidence": 0.95,
                    "needs_review": False, "extraction_method": "text-layer", "catalog": "Catalog",

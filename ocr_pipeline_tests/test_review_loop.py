@@ -59,7 +59,7 @@ def test_an_accepted_answer_corrects_parquet_and_dynamodb_and_survives_re_ocr(cl
         assert (fixed.title, fixed.credits_max, fixed.needs_review, fixed.corrected_by) == ("Calculus I", 4.0, False, "alice")
         assert fixed.corrected_at and not courses["needs_review"].any()
         assert not read_parquet(cloud, "output/pages/")["needs_review"].any()
-        item = {i["course_code"]: i for i in cloud.dynamo_items(fixed.document_id)}["MATH 1A"]
+        item = {i["course_code"]: i for i in cloud.dynamo_items(fixed.source_id)}["MATH 1A"]
         assert (item["title"], item["credits_max"], item["needs_review"]) == ("Calculus I", 4, False)
         assert item["corrected_by"] == "alice" and item["corrected_at"] == fixed.corrected_at
 

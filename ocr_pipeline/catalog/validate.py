@@ -74,6 +74,7 @@ def validate_entries(entries: Sequence[CourseEntry], info: DocumentInfo, pages: 
         rows.append({
             "document_id": info.document_id,
             "source_uri": info.source_uri,
+            "source_id": info.source_id,
             "institution": info.institution,
             "page": entry.page,
             "course_code": entry.course_code,

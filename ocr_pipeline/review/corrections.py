@@ -75,7 +75,8 @@ def apply_corrections(rows: Sequence[dict[str, Any]], corrections: Sequence[Corr
             merged.append({
                 **{name: entry.get(name) for name in ("course_code", "title", "credits_min", "credits_max",
                                                       "description", "prerequisites")},
-                "document_id": info.document_id, "source_uri": info.source_uri, "institution": info.institution,
+                "document_id": info.document_id, "source_uri": info.source_uri, "source_id": info.source_id,
+                "institution": info.institution,
                 "page": page, "subject": subject, "number": number, "confidence": 1.0, "needs_review": False,
                 "extraction_method": original.get("extraction_method", page_methods.get(page, "text-layer")),
                 "catalog": catalog_name(info), "reasons": [], "box": original.get("box", []),

@@ -42,6 +42,7 @@ def page_rows(info: DocumentInfo, pages: list[PageResult], flags: Mapping[int, l
     return [
         {
             "document_id": info.document_id,
+            "source_id": info.source_id,
             "page": result.ref.page,
             "method": result.method,
             "engine": result.text.engine,
@@ -68,8 +69,8 @@ def publish_document(info: DocumentInfo, work: ObjectStore, output: ObjectStore,
                        load_page_doubts(info.document_id, work), flag_rules,
                        {correction.page for correction in corrections})
     pages_table = page_rows(info, pages, flags)
-    courses_key = hive_key("courses", info.institution, info.document_id, "courses.parquet")
-    pages_key = hive_key("pages", info.institution, info.document_id, "pages.parquet")
+    courses_key = hive_key("courses", info.institution, info.source_id, "courses.parquet")
+    pages_key = hive_key("pages", info.institution, info.source_id, "pages.parquet")
     output.put(courses_key, table_bytes(rows, COURSES_SCHEMA))
     output.put(pages_key, table_bytes(pages_table, PAGES_SCHEMA))
 
@@ -77,10 +78,9 @@ def publish_document(info: DocumentInfo, work: ObjectStore, output: ObjectStore,
     for old_key in (previous.get("courses_key"), previous.get("pages_key")):
         if old_key and old_key not in (courses_key, pages_key):
             output.delete(old_key)
-    stale_ids = [previous["document_id"]] if previous.get("document_id") not in (None, info.document_id) else []
-    dynamo = sink.replace_document(info.document_id, rows, stale_ids) if sink is not None else None
-    write_json(work, published_key(info.partition_key),
-               {"document_id": info.document_id, "courses_key": courses_key, "pages_key": pages_key})
+    dynamo = sink.replace_source(info.source_id, rows) if sink is not None else None
+    write_json(work, published_key(info.partition_key), {"document_id": info.document_id, "source_id": info.source_id,
+                                                         "courses_key": courses_key, "pages_key": pages_key})
     return PublishSummary(
         rows=len(rows),
         needs_review=sum(1 for row in rows if row["needs_review"]),

@@ -26,6 +26,7 @@ COURSES_SCHEMA = pa.schema([
     ("needs_review", pa.bool_()),
     ("extraction_method", pa.string()),
     # additional columns, after the contract's
+    ("source_id", pa.string()),
     ("catalog", pa.string()),
     ("entry_id", pa.string()),
     ("reasons", pa.list_(pa.string())),
@@ -37,6 +38,7 @@ CONTRACT_COLUMNS = COURSES_SCHEMA.names[:15]
 
 PAGES_SCHEMA = pa.schema([
     ("document_id", pa.string()),
+    ("source_id", pa.string()),
     ("page", pa.int32()),
     ("method", pa.string()),
     ("engine", pa.string()),
@@ -55,12 +57,14 @@ def table_bytes(rows: Sequence[dict[str, Any]], schema: pa.Schema) -> bytes:
     return buffer.getvalue()
 
 
-def hive_key(dataset: str, institution: str | None, document_id: str, filename: str) -> str:
-    """``<dataset>/institution_key=<i>/document_key=<d>/<filename>`` (``_unknown`` for a null institution).
+def hive_key(dataset: str, institution: str | None, source_id: str, filename: str) -> str:
+    """``<dataset>/institution_key=<i>/source_key=<source id>/<filename>`` (``_unknown`` for a null institution).
 
-    The partition names differ from the ``institution``/``document_id`` columns inside the files,
-    so pandas, pyarrow and DuckDB read the whole dataset with their default hive discovery.
+    One folder per source object (``DocumentInfo.source_id``), so two objects with the same bytes
+    never share or delete each other's files. The partition names differ from the ``institution``/
+    ``source_id`` columns inside the files, so pandas, pyarrow and DuckDB read the whole dataset
+    with their default hive discovery.
     """
     value = institution if institution else "_unknown"  # Hive's null marker would leave pyarrow no type to infer
     safe = value.replace("/", "_").replace("=", "_")
-    return f"{dataset}/institution_key={safe}/document_key={document_id}/{filename}"
+    return f"{dataset}/institution_key={safe}/source_key={source_id}/{filename}"

@@ -592,7 +592,7 @@ def run_real_document(pdf: Path, engine: OcrEngine) -> tuple[Any, Any]:
         read_document(info.document_id, work, engine, OcrEngineResource().batch_size, total_pages=info.page_count)
         parse_document(info.document_id, work, CatalogProfile())
         publish_document(info, work, output, rules, None, flag_rules)
-        courses, pages = (pd.read_parquet(output.root / hive_key(dataset, info.institution, info.document_id,
+        courses, pages = (pd.read_parquet(output.root / hive_key(dataset, info.institution, info.source_id,
                                                                  f"{dataset}.parquet"))
                           for dataset in ("courses", "pages"))
     return courses, pages
