@@ -12,12 +12,15 @@ import dagster as dg
 from ocr_pipeline.defs.documents import document_info, materialize_partitions, source_bytes
 from ocr_pipeline.defs.partitions import catalog_documents
 from ocr_pipeline.defs.resources import StorageResource
+from ocr_pipeline.review.answer_cursor import AnswerCursor, advance, answer_key, read_window
 from ocr_pipeline.review.corrections import Correction, save_correction
 from ocr_pipeline.review.model import TaskStatus
 from ocr_pipeline.review.store import ReviewStore, open_review_store
 from ocr_pipeline.review.tasks import create_review_tasks
 
 DEFAULT_REVIEW_STORE_URI = "sqlite:///data/review.db"
+ANSWERS_PAGE = 500
+"""Accepted tasks read per store query by the sensor (it follows pages until the window is read)."""
 
 
 class ReviewStoreResource(dg.ConfigurableResource):
@@ -86,21 +89,27 @@ apply_review_corrections = dg.define_asset_job(
 def review_answers_sensor(
     context: dg.SensorEvaluationContext, storage: StorageResource, review_store: ReviewStoreResource
 ) -> dg.SensorResult:
-    accepted = review_store.open().list([TaskStatus.ACCEPTED], updated_since=context.cursor)
+    store = review_store.open()
+    cursor = AnswerCursor.parse(context.cursor)
+    listed = read_window(lambda since: store.list([TaskStatus.ACCEPTED], updated_since=since, limit=ANSWERS_PAGE),
+                         cursor.since(), ANSWERS_PAGE)
+    accepted, cursor = advance(cursor, listed)
     work = storage.work()
     for task in accepted:
         save_correction(work, Correction.from_task(task))
-    context.log.info(f"{len(accepted)} accepted answers since {context.cursor or 'the start'}")
+    if accepted:
+        context.log.info(f"{len(accepted)} new accepted answers")
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(
-                run_key=f"{task.task_id}@v{task.version}",
+                run_key=answer_key(task),
                 partition_key=task.partition_key,
                 tags={"ocr_pipeline/review_task": task.task_id},
             )
             for task in accepted
         ],
-        cursor=accepted[-1].updated_at if accepted else context.cursor,
+        cursor=cursor.serialise(),
+        skip_reason=None if accepted else "no new accepted answers",
     )
 
 
