@@ -161,3 +161,20 @@ def test_document_text_in_preview_markdown_never_becomes_markup():
     for markup in (r"!\[", r"\]\(", r"<img", r"\|b"):  # none of them left unescaped
         assert re.search(r"(?<!\\)" + markup, row) is None, markup
     assert row.count("|") - row.count("\\|") == 3  # the cell's own | is escaped, not a column
+
+
+def test_a_page_listing_one_code_twice_keeps_both_entries():
+    """A lecture and its lab under one code (issue 14 item 14): one answer or a consensus keeps both, in order."""
+    entries = [{**ENTRY, "title": "Chemistry"}, {**ENTRY, "title": "Chemistry Lab", "credits_min": 1.0, "credits_max": 1.0}]
+    single = submit(task(), Answer.build("alice", entries, False, 1))
+    assert [e["title"] for e in single.result.entries] == ["Chemistry", "Chemistry Lab"]
+    current = task(required=3)
+    for name, lab in [("a", "Chemistry Lab"), ("b", "Chemistry Lab"), ("c", "Chem Lab")]:
+        current = submit(current, Answer.build(name, [entries[0], {**entries[1], "title": lab}], False, 1))
+    assert current.status is TaskStatus.ACCEPTED
+    assert [(e["title"], e["credits_max"]) for e in current.result.entries] == [("Chemistry", 3.0), ("Chemistry Lab", 1.0)]
+    split = task(required=2)
+    for name, lab in [("a", "Chemistry Lab"), ("b", "Chem Lab")]:
+        split = submit(split, Answer.build(name, [entries[0], {**entries[1], "title": lab}], False, 1))
+    assert split.status is not TaskStatus.ACCEPTED
+    assert consensus(split.answers).disagreements == ("CS 101 (2) title",)
