@@ -19,6 +19,7 @@ from ocr_pipeline.ocr.registry import build_engine
 from ocr_pipeline.serve.app import create_app
 from ocr_pipeline.serve.cli import config_from, parser
 from ocr_pipeline.serve.config import FetchPolicy, ServiceConfig
+from ocr_pipeline.serve.fetch import s3_allowed
 from ocr_pipeline_tests.pdf_samples import giant_page_pdf
 from ocr_pipeline_tests.test_serve_support import (
     LOOPBACK_ENV,
@@ -51,7 +52,8 @@ def moto() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def service(moto: str) -> Iterator[tuple[str, RecordingEngine]]:
     engine = RecordingEngine(build_engine("rapidocr"))
-    config = ServiceConfig(**LIMITS, fetch=FetchPolicy(s3_endpoint_url=moto, s3_region="us-east-1"))
+    config = ServiceConfig(**LIMITS, fetch=FetchPolicy(s3_endpoint_url=moto, s3_region="us-east-1",
+                                                       s3_prefixes=("pages/scan/", "pages/nothing.png")))
     with LiveServer(create_app(lambda: engine, config, model="rapidocr")) as server:
         wait_for(lambda: httpx.get(server.url + "/ping", trust_env=False).status_code == 200)
         yield server.url, engine
@@ -126,6 +128,24 @@ def test_image_from_s3(service: tuple[str, RecordingEngine], moto: str) -> None:
     assert invoke(url, {"image_url": "s3://pages/scan/page.png"}).json()["text"].startswith("CHEM 101")
     missing = invoke(url, {"image_url": "s3://pages/nothing.png"})
     assert missing.status_code == 400 and missing.json()["error"] == "url-fetch-failed"
+
+
+def test_s3_sources_only_from_the_allowed_buckets_and_prefixes(service: tuple[str, RecordingEngine], moto: str) -> None:
+    """Issue 14 item 9: the service's credentials can read more than its callers may."""
+    url, engine = service
+    s3 = boto3.client("s3", endpoint_url=moto, region_name="us-east-1")
+    for bucket in ("pages", "private"):
+        s3.create_bucket(Bucket=bucket)
+        s3.put_object(Bucket=bucket, Key="scan/page.png", Body=png_bytes(IMAGE))
+    s3.put_object(Bucket="pages", Key="secret/page.png", Body=png_bytes(IMAGE))
+    engine.calls.clear()
+    for source in ("s3://private/scan/page.png", "s3://pages/secret/page.png", "s3://pages/scan/../secret/page.png",
+                   "s3://pagesx/scan/page.png"):
+        refused = invoke(url, {"image_url": source})
+        assert (refused.status_code, refused.json()["error"]) == (403, "url-not-allowed"), source
+        assert "allowed S3 bucket or prefix" in refused.json()["message"]
+    assert engine.calls == []
+    assert s3_allowed("b", "k", ("b",)) and not s3_allowed("b", "k", ())
 
 
 @pytest.mark.parametrize(("body", "status", "code"), [
@@ -232,11 +252,14 @@ def test_concurrent_requests_are_batched_and_prompts_applied() -> None:
 
 def test_cli_options_become_the_service_config() -> None:
     args = parser().parse_args(["--engine", "tesseract", "--max-pages", "7", "--allowed-host", "Files.Example",
-                                "--s3-endpoint-url", "http://127.0.0.1:9000", "--option", "threads=2"])
+                                "--s3-endpoint-url", "http://127.0.0.1:9000", "--option", "threads=2",
+                                "--allow-s3", "data/landing/", "--allow-s3", "pages", "--max-request-pixels", "5000"])
     config = config_from(args)
     assert (args.host, args.port, args.engine, args.option) == ("127.0.0.1", 8080, "tesseract", [("threads", 2)])
     assert config.max_pages == 7 and config.fetch.allowed_hosts == {"files.example"}
     assert config.fetch.s3_endpoint_url == "http://127.0.0.1:9000" and not config.fetch.allow_loopback
+    assert config.fetch.s3_prefixes == ("data/landing/", "pages") and config.max_request_pixels == 5000
+    assert config_from(parser().parse_args([])).fetch.s3_prefixes == ()
 
 
 def test_an_engine_fault_is_a_json_500_and_the_worker_survives() -> None:

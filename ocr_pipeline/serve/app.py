@@ -54,6 +54,27 @@ class EngineHolder:
         return self.batcher
 
 
+class Admission:
+    """Requests admitted at once (reading, decoding, queued or on the engine), decided before any work.
+
+    Used only from the event loop, so a plain counter is race-free.
+    """
+
+    def __init__(self, limit: int, retry_after_s: int) -> None:
+        self.limit, self.retry_after_s, self.admitted = limit, retry_after_s, 0
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        if self.admitted >= self.limit:
+            raise ServiceError(503, "queue-full", f"{self.admitted} requests in progress; retry later",
+                               {"Retry-After": str(self.retry_after_s)})
+        self.admitted += 1
+        try:
+            yield
+        finally:
+            self.admitted -= 1
+
+
 async def read_body(request: Request, limit: int) -> bytes:
     """The body, refused with 413 as soon as its declared or streamed size passes ``limit``."""
     declared = request.headers.get("content-length")
@@ -87,6 +108,7 @@ def create_app(engine_factory: Callable[[], OcrEngine], config: ServiceConfig | 
     config = config or ServiceConfig()
     fetcher = fetcher or Fetcher(config.fetch)
     holder = EngineHolder(engine_factory, config)
+    admission = Admission(config.max_queue + 1, config.retry_after_s)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -97,6 +119,7 @@ def create_app(engine_factory: Callable[[], OcrEngine], config: ServiceConfig | 
 
     app = FastAPI(title="ocr_pipeline OCR service", lifespan=lifespan)
     app.state.holder = holder
+    app.state.admission = admission
 
     @app.exception_handler(ServiceError)
     async def service_error(_: Request, error: ServiceError) -> JSONResponse:
@@ -118,18 +141,21 @@ def create_app(engine_factory: Callable[[], OcrEngine], config: ServiceConfig | 
         content_type = request.headers.get("content-type", "application/json")
         if "json" not in content_type.lower():
             raise ServiceError(415, "unsupported-media-type", f"expected application/json, got {content_type}")
-        invocation = Invocation.parse(await read_body(request, config.max_body_bytes))
-        prompt = engine_prompt(batcher.engine, invocation.prompt)
-        batcher.check_capacity()
-        document = await run_in_threadpool(load_document, invocation, config, fetcher)
-        decode_s = time.perf_counter() - started
-        try:
-            result = await asyncio.wrap_future(batcher.submit(document.pages, prompt))
-        except ServiceError:
-            raise
-        except Exception as error:  # noqa: BLE001 - an engine fault is the server's, reported as JSON
-            raise ServiceError(500, "engine-error", f"{type(error).__name__}: {error}") from error
-        timings = {"decode_s": decode_s, "total_s": time.perf_counter() - started}
-        return JSONResponse(response_body(document, result, batcher.engine.name, prompt, timings))
+        async with admission.slot():  # before the body is read or a page rendered
+            body = await read_body(request, config.max_body_bytes)
+            # Parsing, decoding and rendering run on worker threads: /ping never waits behind them.
+            invocation = await run_in_threadpool(Invocation.parse, body)
+            del body
+            prompt = engine_prompt(batcher.engine, invocation.prompt)
+            document = await run_in_threadpool(load_document, invocation, config, fetcher)
+            decode_s = time.perf_counter() - started
+            try:
+                result = await asyncio.wrap_future(batcher.submit(document.pages, prompt))
+            except ServiceError:
+                raise
+            except Exception as error:  # noqa: BLE001 - an engine fault is the server's, reported as JSON
+                raise ServiceError(500, "engine-error", f"{type(error).__name__}: {error}") from error
+            timings = {"decode_s": decode_s, "total_s": time.perf_counter() - started}
+            return JSONResponse(response_body(document, result, batcher.engine.name, prompt, timings))
 
     return app

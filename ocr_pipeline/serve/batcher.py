@@ -58,11 +58,6 @@ class Batcher:
         """Jobs waiting (not counting the batch being read)."""
         return self._queue.qsize()
 
-    def check_capacity(self) -> None:
-        """Raise 503 with Retry-After when the queue is full."""
-        if self._queue.full():
-            raise self._full()
-
     def submit(self, pages: list[PageImage], prompt: str | None) -> Future[BatchResult]:
         job = Job(pages, prompt)
         try:

@@ -148,6 +148,9 @@ class Fetcher:
         bucket, key = parts.netloc, parts.path.lstrip("/")
         if not bucket or not key:
             raise ServiceError(400, "invalid-url", f"expected s3://bucket/key, got {url!r}")
+        if not s3_allowed(bucket, key, self.policy.s3_prefixes):
+            raise ServiceError(403, "url-not-allowed", f"{url} is not below an allowed S3 bucket or prefix "
+                                                       "(the service's --allow-s3)")
         try:
             obj = self._s3_client().get_object(Bucket=bucket, Key=key)
             if obj["ContentLength"] > self.policy.max_bytes:
@@ -171,3 +174,18 @@ class Fetcher:
                 config=Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 2},
                               s3={"addressing_style": "path"}))
         return self._s3
+
+
+def s3_allowed(bucket: str, key: str, prefixes: tuple[str, ...]) -> bool:
+    """Whether ``s3://bucket/key`` is below one of ``prefixes`` (``bucket`` or ``bucket/prefix``).
+
+    Keys with ``.``/``..`` segments are refused: a client or proxy that normalises them would read
+    outside the prefix the check saw.
+    """
+    if any(segment in (".", "..") for segment in key.split("/")):
+        return False
+    for entry in prefixes:
+        allowed_bucket, _, prefix = entry.partition("/")
+        if bucket == allowed_bucket and key.startswith(prefix):
+            return True
+    return False

@@ -150,8 +150,8 @@ def pdf_pages(data: bytes, spec: str | None, dpi: int, config: ServiceConfig) ->
         if len(numbers) > config.max_pages:
             raise ServiceError(413, "too-many-pages", f"{len(numbers)} pages requested, above the limit of "
                                                       f"{config.max_pages}")
-        limits, doc_id, pages = PageLimits(dpi=dpi, max_pixels=config.max_pixels), content_id(data), []
-        for number in numbers:
+        limits, doc_id, geometries = PageLimits(dpi=dpi, max_pixels=config.max_pixels), content_id(data), []
+        for number in numbers:  # every page's size first: a request over a limit renders nothing
             page = document[number - 1]
             try:
                 geometry = page_geometry(page.get_width(), page.get_height(), limits)
@@ -159,6 +159,13 @@ def pdf_pages(data: bytes, spec: str | None, dpi: int, config: ServiceConfig) ->
                 page.close()
             if geometry.too_large:
                 raise ServiceError(413, "page-too-large", f"page {number}: {too_large_reason(geometry, limits)}")
+            geometries.append(geometry)
+        total = sum(geometry.width * geometry.height for geometry in geometries)
+        if total > config.max_request_pixels:
+            raise ServiceError(413, "too-many-pixels", f"the {len(numbers)} pages would render to {total} pixels, "
+                                                       f"above the limit of {config.max_request_pixels} per request")
+        pages = []
+        for number, geometry in zip(numbers, geometries):
             image = render_page(document, number - 1, geometry)
             pages.append(PageImage(PageRef(doc_id, number, image.width, image.height, geometry.dpi), image))
         return pages

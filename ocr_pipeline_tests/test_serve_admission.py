@@ -1,0 +1,140 @@
+"""The OCR service bounds its memory by admission and a per-request pixel budget, decided before any
+page is rendered, and ``/ping`` answers during a burst (issue 14 items 4 and 13).
+
+The service runs as a real subprocess (``ocr-pipeline serve``); its peak RSS is sampled with psutil.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import psutil
+import pytest
+from reportlab.pdfgen import canvas
+
+from ocr_pipeline_tests.conftest import free_port
+
+MB = 1024 * 1024
+
+
+def large_pages_pdf(pages: int = 50, side_pt: float = 2000) -> bytes:
+    """A few KB of PDF whose pages render to ~16 million pixels each at 144 dpi (under the per-page cap)."""
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=(side_pt, side_pt))
+    for number in range(pages):
+        pdf.drawString(20, 20, f"page {number + 1}")
+        pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+def padded(pdf: bytes, size: int) -> bytes:
+    """``pdf`` followed by ``size`` bytes of trailing junk (readers ignore it): a large body, cheap to render."""
+    return pdf + b"%" + b"x" * size
+
+
+def small_pdf() -> bytes:
+    return large_pages_pdf(pages=1, side_pt=200)
+
+
+class PeakRss:
+    """Samples a process's resident memory every 20 ms until stopped."""
+
+    def __init__(self, pid: int) -> None:
+        self.process, self.peak, self._stop = psutil.Process(pid), 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.process.memory_info().rss)
+            time.sleep(0.02)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@contextmanager
+def serving(*options: str) -> Iterator[tuple[str, int]]:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "ocr_pipeline.cli", "serve", "--port", str(port),
+                                "--engine", "rapidocr", "--log-level", "warning", *options])
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(url + "/ping", trust_env=False).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+        else:
+            pytest.fail("the service did not become healthy in 120 s")
+        yield url, process.pid
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+@pytest.fixture(scope="module")
+def service() -> Iterator[tuple[str, int]]:
+    with serving("--max-queue", "1") as running:
+        yield running
+
+
+def invoke(url: str, pdf: bytes) -> httpx.Response:
+    return httpx.post(url + "/invocations", json={"pdf_base64": base64.b64encode(pdf).decode()}, timeout=120,
+                      trust_env=False)
+
+
+def test_a_small_pdf_of_huge_pages_is_refused_before_rendering_and_memory_stays_bounded(service):
+    url, pid = service
+    pdf = large_pages_pdf()
+    assert len(pdf) < 30_000
+    baseline = psutil.Process(pid).memory_info().rss
+    started = time.monotonic()
+    with PeakRss(pid) as rss, ThreadPoolExecutor(3) as pool:
+        responses = list(pool.map(lambda _: invoke(url, pdf), range(3)))
+    elapsed = time.monotonic() - started
+    assert {r.status_code for r in responses} <= {413, 503}
+    assert "too-many-pixels" in {r.json()["error"] for r in responses}
+    assert elapsed < 10, f"refusals took {elapsed:.1f} s"
+    # Before admission and the pixel budget: 1.9 GB for one such request, 5.6 GB for three.
+    assert rss.peak - baseline < 300 * MB, f"peak RSS grew by {(rss.peak - baseline) / MB:.0f} MB"
+
+
+def test_requests_beyond_the_admission_limit_get_503_at_once_and_ping_stays_fast(service):
+    url, _ = service
+    # Accepted requests: 6 pages of ~7.8 million pixels, real OCR work; 5 MB bodies that a server without
+    # admission would read and parse for all 40 requests before refusing any.
+    pdf = padded(large_pages_pdf(pages=6, side_pt=1400), 5 * MB)
+    with ThreadPoolExecutor(40) as pool:
+        burst = [pool.submit(invoke, url, pdf) for _ in range(40)]
+        time.sleep(0.3)
+        pings = []
+        for _ in range(5):
+            started = time.monotonic()
+            assert httpx.get(url + "/ping", trust_env=False, timeout=30).status_code == 200
+            pings.append(time.monotonic() - started)
+            time.sleep(0.1)
+        responses = [future.result() for future in burst]
+    codes = [r.status_code for r in responses]
+    assert set(codes) <= {200, 503} and codes.count(200) >= 1 and codes.count(503) >= 30
+    assert all(r.headers["Retry-After"] == "5" for r in responses if r.status_code == 503)
+    assert max(pings) < 1.0, f"/ping took {max(pings):.2f} s during the burst"
+    assert invoke(url, small_pdf()).status_code == 200  # the slots are given back
+
