@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Protocol
+from typing import NoReturn, Protocol
 from urllib.parse import urlparse
 
 import boto3
@@ -23,6 +23,48 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 class StorageError(Exception):
     """An object store could not be reached or refused a request; names the object."""
+
+
+class StorageAccessDenied(StorageError):
+    """S3 refused a request for lack of permission (403): one line naming the operation, bucket and key,
+    and the permission that is missing. Raised without the boto3 exception chain (the message says it all).
+    """
+
+    def __init__(self, action: str, operation: str, bucket: str, key: str, code: str) -> None:
+        self.operation, self.bucket, self.key, self.code = operation, bucket, key, code
+        permission = _IAM_ACTIONS.get(operation, f"the permission for {operation}")
+        target = f"prefix {key!r}" if permission == "s3:ListBucket" else f"key {key!r}"
+        message = (f"S3 {action} failed for s3://{bucket}/{key}: access denied ({code}) to {operation}: "
+                   f"the credentials in use lack {permission} on bucket {bucket!r}, {target}")
+        if operation in ("HeadObject", "GetObject"):
+            message += ", or s3:ListBucket on the bucket (without it S3 answers 403, not 404, for a missing key)"
+        super().__init__(message)
+
+
+_IAM_ACTIONS = {
+    "HeadObject": "s3:GetObject",
+    "GetObject": "s3:GetObject",
+    "PutObject": "s3:PutObject",
+    "CreateMultipartUpload": "s3:PutObject",
+    "UploadPart": "s3:PutObject",
+    "CompleteMultipartUpload": "s3:PutObject",
+    "DeleteObject": "s3:DeleteObject",
+    "ListObjectsV2": "s3:ListBucket",
+}
+_DENIED_CODES = frozenset({"AccessDenied", "AllAccessDisabled", "403"})
+"""S3's answers for a refused permission (``403``: a HEAD, which has no error body)."""
+
+
+def _denied(error: BaseException) -> tuple[str, str] | None:
+    """(operation, code) when ``error`` (or the ClientError boto3's upload wrapped) is S3's access denied."""
+    if isinstance(error, S3UploadFailedError) and isinstance(error.__context__, ClientError):
+        error = error.__context__
+    if not isinstance(error, ClientError):
+        return None
+    code = str(error.response.get("Error", {}).get("Code", ""))
+    if code in _DENIED_CODES:
+        return error.operation_name or "request", code
+    return None
 
 
 @dataclass(frozen=True)
@@ -125,11 +167,18 @@ class S3ObjectStore:
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{self._key(key)}"
 
+    def _raise(self, action: str, key: str, error: Exception) -> NoReturn:
+        """Fail a request on ``key`` (store-relative): access denied as one line, anything else with its cause."""
+        denied = _denied(error)
+        if denied:  # the message names operation, bucket and key: no boto3 traceback under it
+            raise StorageAccessDenied(action, denied[0], self.bucket, self._key(key), denied[1]) from None
+        raise StorageError(f"S3 {action} failed for {self.uri(key)}: {error}") from error
+
     def _call(self, action: str, key: str, **kwargs):
         try:
             return getattr(self.client, action)(Bucket=self.bucket, **kwargs)
         except (BotoCoreError, ClientError) as error:
-            raise StorageError(f"S3 {action} failed for {self.uri(key)}: {error}") from error
+            self._raise(action, key, error)
 
     def get(self, key: str) -> bytes:
         return self._call("get_object", key, Key=self._key(key))["Body"].read()
@@ -141,7 +190,7 @@ class S3ObjectStore:
         try:
             self.client.upload_file(str(path), self.bucket, self._key(key))
         except (BotoCoreError, ClientError, S3UploadFailedError) as error:  # boto3 wraps upload errors
-            raise StorageError(f"S3 upload failed for {self.uri(key)}: {error}") from error
+            self._raise("upload", key, error)
 
     def exists(self, key: str) -> bool:
         try:
@@ -150,9 +199,9 @@ class S3ObjectStore:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return False
-            raise StorageError(f"S3 head_object failed for {self.uri(key)}: {error}") from error
+            self._raise("head_object", key, error)
         except BotoCoreError as error:
-            raise StorageError(f"S3 head_object failed for {self.uri(key)}: {error}") from error
+            self._raise("head_object", key, error)
 
     def delete(self, key: str) -> None:
         self._call("delete_object", key, Key=self._key(key))
@@ -172,6 +221,9 @@ class S3ObjectStore:
                     yield ObjectInfo(item["Key"][len(self.prefix):], item["Size"],
                                      item.get("ETag", "").strip('"') or None, item["LastModified"])
         except (BotoCoreError, ClientError) as error:
+            denied = _denied(error)
+            if denied:
+                raise StorageAccessDenied("list", denied[0], self.bucket, self._key(prefix), denied[1]) from None
             raise StorageError(f"S3 list failed for s3://{self.bucket}/{self._key(prefix)}: {error}") from error
 
 
