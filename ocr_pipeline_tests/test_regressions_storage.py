@@ -4,6 +4,7 @@ paths, pinned down (mutation testing, issue 17)."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import uuid
 from datetime import datetime, timezone
@@ -15,10 +16,13 @@ import pyarrow.parquet as pq
 import pytest
 from botocore.stub import Stubber
 
+from ocr_pipeline.defs.resources import StorageResource
+from ocr_pipeline.local_runs import failure_message, materialize_document
 from ocr_pipeline.storage.dynamo import DynamoCourseSink, _item
 from ocr_pipeline.storage.objects import LocalObjectStore, ObjectInfo, S3ObjectStore, StorageError, open_store
 from ocr_pipeline.storage.parquet import COURSES_SCHEMA, PAGES_SCHEMA, hive_key, table_bytes
 from ocr_pipeline_tests.conftest import free_port
+from ocr_pipeline_tests.synthetic.generator import generate_catalog
 
 
 def exercise(store, source: Path) -> None:
@@ -56,10 +60,10 @@ def test_local_store_contract(tmp_path):
     assert [o.key for o in store.list()] == ["a/c.bin", "z.txt"]
     assert store.uri("a/c.bin") == (tmp_path / "root" / "a" / "c.bin").as_uri()
     assert store.head("z.txt").etag != store.head("a/c.bin").etag
-    for escape in ("../outside.txt", "a/../../outside.txt", "/etc/passwd"):
-        with pytest.raises(StorageError, match="escapes the store root"):
-            store.put(escape, b"x")
-    assert not (tmp_path / "outside.txt").exists()
+    for escape in ("../outside.txt", "a/../../outside.txt", "/etc/passwd"):  # S3-valid keys: kept inside the root
+        store.put(escape, b"x")
+        assert (tmp_path / "root") in Path(store.uri(escape).removeprefix("file://")).parents
+    assert not (tmp_path / "outside.txt").exists() and store.get("../outside.txt") == b"x"
     assert [path.name for path in (tmp_path / "root").rglob(".tmp-*")] == [".tmp-partial"]  # writes leave none
 
 
@@ -281,3 +285,36 @@ def test_hive_keys_and_parquet_files():
     assert table.to_pylist()[0]["course_code"] == "CS 101" and table.to_pylist()[0]["title"] is None
     assert pq.ParquetFile(io.BytesIO(data)).metadata.row_group(0).column(0).compression == "ZSTD"
     assert pq.read_table(io.BytesIO(table_bytes([], PAGES_SCHEMA))).num_rows == 0
+
+
+def test_local_keys_map_to_paths_one_to_one_so_dot_segments_reach_no_other_object(tmp_path):
+    """Issue 14 item 18: ``U/../b.pdf`` is a valid S3 key; on a local work store it must not become ``b.pdf``."""
+    store = LocalObjectStore(tmp_path / "work")
+    keys = ["partitions/b.pdf/document.json", "partitions/U/../b.pdf/document.json", "partitions/U/./b.pdf/x",
+            "partitions/U//b.pdf/x", "partitions/~/x", "partitions/~../x", "partitions/U/b.pdf/x"]
+    for number, key in enumerate(keys):
+        store.put(key, str(number).encode())
+    assert [store.get(key) for key in keys] == [str(n).encode() for n in range(len(keys))]
+    assert [obj.key for obj in store.list("partitions/")] == sorted(keys)
+    assert all((tmp_path / "work") in Path(store.uri(key).removeprefix("file://")).parents for key in keys)
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "work" / "link").symlink_to(tmp_path / "outside")
+    with pytest.raises(StorageError, match="escapes the store root"):
+        store.put("link/x", b"no")
+
+
+def test_a_dot_dot_landing_key_keeps_its_own_work_files(cloud, instance, tmp_path):
+    catalog, other = generate_catalog("units_parenthetical", n_courses=3), generate_catalog("units_parenthetical", seed=5, n_courses=2)
+    resources = {**cloud.resources(), "storage": StorageResource(
+        landing_uri=f"s3://{cloud.bucket}/landing", work_uri=str(tmp_path / "work"), output_uri=str(tmp_path / "out"),
+        s3_endpoint_url=cloud.endpoint)}
+    cloud.upload("b.pdf", catalog.pdf)
+    cloud.upload("U/../b.pdf", other.pdf)
+    for key in ("b.pdf", "U/../b.pdf"):
+        result = materialize_document(instance, key, resources)
+        assert result.success, failure_message(result)
+    infos = {key: json.loads((LocalObjectStore(tmp_path / "work").get(f"partitions/{key}/document.json")))
+             for key in ("b.pdf", "U/../b.pdf")}
+    assert infos["b.pdf"]["source_uri"].endswith("/landing/b.pdf")
+    assert infos["U/../b.pdf"]["source_uri"].endswith("/landing/U/../b.pdf")
+    assert infos["b.pdf"]["document_id"] != infos["U/../b.pdf"]["document_id"]

@@ -7,6 +7,7 @@ into place, an S3 object appears whole, so a killed worker never leaves a partia
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -88,15 +89,32 @@ class ObjectStore(Protocol):
     def list(self, prefix: str = "", start_after: str | None = None) -> Iterator[ObjectInfo]: ...
 
 
+_SPECIAL_SEGMENT = re.compile(r"~*\.*")
+"""Key segments a file system would not keep as written (``""``, ``.``, ``..``), and those that look like their
+escaped form (``~``, ``~..``)."""
+
+
+def _segment_to_name(segment: str) -> str:
+    return "~" + segment if _SPECIAL_SEGMENT.fullmatch(segment) else segment
+
+
+def _name_to_segment(name: str) -> str:
+    return name[1:] if name.startswith("~") and _SPECIAL_SEGMENT.fullmatch(name) else name
+
+
 class LocalObjectStore:
-    """A directory on local disk (the embedded default)."""
+    """A directory on local disk (the embedded default).
+
+    Keys map to paths one to one, as on S3: ``a/../b.pdf`` is its own object (stored as
+    ``a/~../b.pdf``), never ``b.pdf``, so a landing key cannot reach another document's files.
+    """
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root).resolve()
 
     def _path(self, key: str) -> Path:
-        path = (self.root / key).resolve()
-        if self.root != path and self.root not in path.parents:
+        path = self.root.joinpath(*(_segment_to_name(segment) for segment in key.split("/"))).resolve()
+        if self.root not in path.parents:
             raise StorageError(f"key {key!r} escapes the store root {self.root}")
         return path
 
@@ -143,7 +161,7 @@ class LocalObjectStore:
         if not self.root.is_dir():
             return
         keys = sorted(
-            path.relative_to(self.root).as_posix()
+            "/".join(_name_to_segment(name) for name in path.relative_to(self.root).parts)
             for path in self.root.rglob("*")
             if path.is_file() and not path.name.startswith(".tmp-")
         )
