@@ -17,8 +17,10 @@ import dagster as dg
 import pandas as pd
 import pyarrow as pa
 
-# Before the definitions are imported: their single-run backfill policy is beta in Dagster 1.13.
+# Before the definitions are imported: their single-run backfill policy is beta and partitioned asset checks are
+# a preview in Dagster 1.13; users of the CLI cannot act on either warning.
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
+warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
 from ocr_pipeline.defs.progress import PROGRESS
 from ocr_pipeline.defs.resources import DynamoResource, OcrEngineResource, StorageResource

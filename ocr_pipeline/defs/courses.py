@@ -3,14 +3,12 @@
 import dagster as dg
 
 from ocr_pipeline.catalog.validate import ValidationRules
-from ocr_pipeline.review.flags import FlagRules
 from ocr_pipeline.defs.documents import document_info, materialize_partitions
-
 from ocr_pipeline.defs.partitions import catalog_documents
 from ocr_pipeline.defs.resources import DynamoResource, StorageResource
+from ocr_pipeline.review.flags import FlagRules
 from ocr_pipeline.stages.parse import parse_document
 from ocr_pipeline.stages.publish import publish_document
-
 
 
 @dg.asset(
@@ -23,6 +21,7 @@ from ocr_pipeline.stages.publish import publish_document
         dg.AssetCheckSpec(
             "course_pages_have_entries",
             asset="course_catalog_tables",
+            partitions_def=catalog_documents,
             description="Pages whose lines led by course codes mostly produced no entries",
         )
     ],
@@ -71,6 +70,7 @@ class ValidationConfig(dg.Config):
         dg.AssetCheckSpec(
             "records_need_no_review",
             asset="validated_courses",
+            partitions_def=catalog_documents,
             description="Pages flagged for human review (rows failing validation or in doubt, low OCR confidence, "
             "course-like text without entries), with the reasons per page",
         )
@@ -96,6 +96,7 @@ def validated_courses(
             severity=dg.AssetCheckSeverity.WARN,
             metadata={
                 "flagged_pages": summary.flagged_pages,
+                "reasons": dg.MetadataValue.json({str(page): reasons for page, reasons in summary.page_reasons.items()}),
                 "rows_needing_review": summary.needs_review,
                 "rows": summary.rows,
             },

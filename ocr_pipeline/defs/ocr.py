@@ -38,6 +38,7 @@ class OcrConfig(dg.Config):
         dg.AssetCheckSpec(
             "pages_read_confidently",
             asset="ocr_pages",
+            partitions_def=catalog_documents,
             description="Pages that failed OCR or were read with low confidence",
         )
     ],

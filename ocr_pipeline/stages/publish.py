@@ -24,6 +24,8 @@ class PublishSummary:
     rows: int
     needs_review: int
     flagged_pages: list[int]
+    page_reasons: dict[int, list[str]]
+    """Why each flagged page needs review (the same reasons as in pages.parquet)."""
     courses_uri: str
     pages_uri: str
     dynamodb: dict[str, int] | None
@@ -85,6 +87,7 @@ def publish_document(info: DocumentInfo, work: ObjectStore, output: ObjectStore,
         rows=len(rows),
         needs_review=sum(1 for row in rows if row["needs_review"]),
         flagged_pages=sorted(flags),
+        page_reasons={page: list(flags[page]) for page in sorted(flags)},
         courses_uri=output.uri(courses_key),
         pages_uri=output.uri(pages_key),
         dynamodb=dynamo,
