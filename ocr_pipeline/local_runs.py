@@ -11,7 +11,7 @@ from ocr_pipeline.defs.courses import course_catalog_tables, validated_courses
 from ocr_pipeline.defs.ingest import raw_catalog_pdfs
 from ocr_pipeline.defs.ocr import ocr_pages
 from ocr_pipeline.defs.pages import rendered_pages
-from ocr_pipeline.defs.partitions import catalog_documents
+from ocr_pipeline.defs.partitions import CATALOG_DOCUMENTS
 from ocr_pipeline.defs.review import review_tasks
 
 CATALOG_GRAPH = [raw_catalog_pdfs, rendered_pages, ocr_pages, course_catalog_tables, validated_courses, review_tasks]
@@ -44,8 +44,8 @@ def materialize_document(
     config: Mapping[str, Any] | None = None,
 ) -> dg.ExecuteInProcessResult:
     """Add the partition (if new) and run the whole graph for it; failures are in the result."""
-    if not instance.has_dynamic_partition(catalog_documents.name, partition_key):
-        instance.add_dynamic_partitions(catalog_documents.name, [partition_key])
+    if not instance.has_dynamic_partition(CATALOG_DOCUMENTS, partition_key):
+        instance.add_dynamic_partitions(CATALOG_DOCUMENTS, [partition_key])
     return dg.materialize(
         CATALOG_GRAPH,
         partition_key=partition_key,
@@ -62,7 +62,7 @@ def failure_message(result: dg.ExecuteInProcessResult) -> str | None:
     for event in result.all_events:
         if event.event_type == dg.DagsterEventType.STEP_FAILURE:
             error = event.step_failure_data.error
-            while error is not None and error.cause is not None and error.cls_name.startswith("Dagster"):
+            while error is not None and error.cause is not None and (error.cls_name or "").startswith("Dagster"):
                 error = error.cause  # unwrap Dagster's wrappers, keep our errors (they name the object)
             user = event.step_failure_data.user_failure_data
             message = (user.description if user and user.description else None) or (error.message if error else "")

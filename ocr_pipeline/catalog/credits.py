@@ -71,6 +71,6 @@ def trailing_number(text: str) -> Credits | None:
     if not match:
         return None
     credits = _credits(match)
-    if not 0 <= credits.low <= 30:
+    if credits.low is None or not 0 <= credits.low <= 30:
         return None
     return credits

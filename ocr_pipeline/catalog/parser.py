@@ -834,7 +834,7 @@ def _usual(counts: Counter[int]) -> int | None:
 
 
 def _digits(code: CodeMatch) -> int:
-    return len(re.match(r"\d*", code.number).group())
+    return len(code.number) - len(code.number.lstrip("0123456789"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -947,9 +947,9 @@ def page_doubts(pages: Sequence[PageResult], entries: Sequence[CourseEntry], pro
     for page in credits.keys() - doubts.keys():
         if not found[page] and credits[page] and fields[page] >= MIN_FORM_FIELDS:
             doubts[page] = [f"course-like text: a credit notation and {fields[page]} form fields but no entry parsed"]
-    for page in pages:
-        number = page.ref.page
-        codes = matcher.count_in(page.text.text)
+    for result in pages:
+        number = result.ref.page
+        codes = matcher.count_in(result.text.text)
         if number not in doubts and not found[number] and codes >= MIN_CODES_ANYWHERE:
             doubts[number] = [f"course-like text: {codes} course codes but no entry parsed"]
     return dict(sorted(doubts.items()))

@@ -2,4 +2,5 @@
 
 import dagster as dg
 
-catalog_documents = dg.DynamicPartitionsDefinition(name="catalog_documents")
+CATALOG_DOCUMENTS = "catalog_documents"
+catalog_documents = dg.DynamicPartitionsDefinition(name=CATALOG_DOCUMENTS)

@@ -28,7 +28,10 @@ class PageImage:
 class OcrEngine(Protocol):
     """Batched pages in, lines and grounded blocks out."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """The engine's name, recorded with every page it read (``ocr:<name>``)."""
+        ...
 
     def recognize(self, pages: Sequence[PageImage]) -> list[PageText]:
         """Read every page; one result per input page, same order."""

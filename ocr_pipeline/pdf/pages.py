@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import cast
 
 import pypdfium2 as pdfium
 from PIL import Image, ImageStat
@@ -101,5 +102,5 @@ def render_page(document: pdfium.PdfDocument, index: int, geometry: PageGeometry
 def is_blank(image: Image.Image, threshold: float = 2.0) -> bool:
     """True when a rendered page has (almost) no ink."""
     low = image.convert("L").resize((max(1, image.width // 8), max(1, image.height // 8)))
-    extrema = low.getextrema()
-    return extrema[1] - extrema[0] < 10 or ImageStat.Stat(low).stddev[0] < threshold
+    darkest, lightest = cast(tuple[int, int], low.getextrema())  # one band ("L"): a (min, max) pair
+    return lightest - darkest < 10 or ImageStat.Stat(low).stddev[0] < threshold

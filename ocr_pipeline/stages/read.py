@@ -104,6 +104,7 @@ def _results(document_id: str, store: ObjectStore, engine: OcrEngine | None, bat
         return result.to_dict()
 
     def flush() -> Iterator[dict[str, Any]]:
+        assert engine is not None  # only pages that need OCR are batched, after the check below
         started = time.perf_counter()
         results = list(_ocr_batch(batch, document_id, engine, store))
         summary.ocr_seconds += time.perf_counter() - started
