@@ -37,9 +37,9 @@ from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import Queued
 from dagster._daemon.sensor import execute_sensor_iteration
 from dagster._serdes import deserialize_value
 
+from ocr_pipeline.samples import generate_catalog
 from ocr_pipeline.stages.landing_scan import ScanCursor
-from ocr_pipeline_tests.conftest import free_port
-from ocr_pipeline_tests.synthetic.generator import generate_catalog
+from ocr_pipeline_tests.support import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 PRODUCTION_YAML = REPO / "docker" / "dagster.yaml"
@@ -165,7 +165,7 @@ def instance_config(port: int) -> dict:
     config = json.loads(json.dumps(production))
     assert config["storage"]["postgres"]["postgres_db"]["port"] == 5432
     config["storage"]["postgres"]["postgres_db"]["port"] = port
-    assert config["run_launcher"]["class"] == "EcsRunLauncher"
+    assert config["run_launcher"]["class"] == "LatestRevisionEcsRunLauncher"
     config["run_launcher"] = SYNC_LAUNCHER
     restored = json.loads(json.dumps(config))
     restored["storage"]["postgres"]["postgres_db"]["port"] = 5432

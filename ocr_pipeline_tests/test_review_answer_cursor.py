@@ -74,3 +74,13 @@ def test_the_sensor_handles_a_late_commit_and_then_stays_quiet(tmp_path):
         third = review_answers_sensor(dg.build_sensor_context(instance=instance, resources=resources,
                                                               cursor=second.cursor))
         assert third.run_requests == [] and third.skip_reason.skip_message == "no new accepted answers"
+
+
+def test_the_review_store_follows_aws_region(monkeypatch):
+    """Outside us-east-1 the review store must look in the deployment's region (the task definitions set it)."""
+    from ocr_pipeline.defs.review import review_definitions
+
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    assert review_definitions().resources["review_store"].aws_region == dg.EnvVar("AWS_REGION")
+    monkeypatch.delenv("AWS_REGION")
+    assert review_definitions().resources["review_store"].aws_region == "us-east-1"

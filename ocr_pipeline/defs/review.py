@@ -120,6 +120,7 @@ def review_definitions() -> dg.Definitions:
     store = ReviewStoreResource(
         uri=dg.EnvVar("OCR_PIPELINE_REVIEW_STORE_URI") if uri else DEFAULT_REVIEW_STORE_URI,
         endpoint_url=dg.EnvVar("OCR_PIPELINE_REVIEW_ENDPOINT_URL") if endpoint else None,
+        aws_region=dg.EnvVar("AWS_REGION") if "AWS_REGION" in os.environ else "us-east-1",
     )
     return dg.Definitions(
         assets=[review_tasks],

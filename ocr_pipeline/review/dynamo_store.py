@@ -8,7 +8,8 @@ the sensor.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
@@ -17,6 +18,7 @@ from botocore.exceptions import ClientError
 from ocr_pipeline.review.model import ReviewTask, TaskStatus
 from ocr_pipeline.review.store import OPEN_STATUSES, ConflictError
 from ocr_pipeline.storage.dynamo import dynamodb_client
+from ocr_pipeline.storage.objects import StorageError
 
 STATUS_INDEX = "by_status"
 
@@ -31,6 +33,9 @@ def _conditional_failure(error: ClientError) -> bool:
 
 
 class DynamoReviewStore:
+    """Review tasks in one table; a missing table fails every call with one :class:`StorageError` naming the
+    table, its region and ``OCR_PIPELINE_REVIEW_STORE_URI`` (production tables come from docs/deploy.md)."""
+
     def __init__(self, table_name: str, *, resource=None, endpoint_url: str | None = None, region: str | None = None) -> None:
         self.resource = resource or dynamodb_client(endpoint_url=endpoint_url, region=region)
         self.table_name = table_name
@@ -55,9 +60,23 @@ class DynamoReviewStore:
         )
         self.table.wait_until_exists()
 
+    @contextmanager
+    def _existing_table(self) -> Iterator[None]:
+        try:
+            yield
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise
+            region = self.resource.meta.client.meta.region_name
+            raise StorageError(
+                f"DynamoDB review table {self.table_name} does not exist in {region} (set by "
+                "OCR_PIPELINE_REVIEW_STORE_URI=dynamodb://<table>): create it as in docs/deploy.md, or point the "
+                "variable at the table that holds the review tasks") from None
+
     def add(self, task: ReviewTask) -> bool:
         try:
-            self.table.put_item(Item=_item(task), ConditionExpression=Attr("task_id").not_exists())
+            with self._existing_table():
+                self.table.put_item(Item=_item(task), ConditionExpression=Attr("task_id").not_exists())
         except ClientError as error:
             if _conditional_failure(error):
                 return False
@@ -65,12 +84,14 @@ class DynamoReviewStore:
         return True
 
     def get(self, task_id: str) -> ReviewTask | None:
-        item = self.table.get_item(Key={"task_id": task_id}, ConsistentRead=True).get("Item")
+        with self._existing_table():
+            item = self.table.get_item(Key={"task_id": task_id}, ConsistentRead=True).get("Item")
         return ReviewTask.from_dict(json.loads(item["data"])) if item else None
 
     def save(self, task: ReviewTask, expected_version: int) -> ReviewTask:
         try:
-            self.table.put_item(Item=_item(task), ConditionExpression=Attr("version").eq(expected_version))
+            with self._existing_table():
+                self.table.put_item(Item=_item(task), ConditionExpression=Attr("version").eq(expected_version))
         except ClientError as error:
             if _conditional_failure(error):
                 raise ConflictError(f"task {task.task_id} is no longer at version {expected_version}") from error
@@ -87,7 +108,8 @@ class DynamoReviewStore:
             kwargs: dict[str, Any] = {"IndexName": STATUS_INDEX, "KeyConditionExpression": condition, "Limit": limit}
             found = 0
             while True:
-                response = self.table.query(**kwargs)
+                with self._existing_table():
+                    response = self.table.query(**kwargs)
                 items += response["Items"]
                 found += len(response["Items"])
                 if found >= limit or "LastEvaluatedKey" not in response:

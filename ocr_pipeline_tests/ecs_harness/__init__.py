@@ -1,1 +1,2 @@
-"""Production ECS, locally: moto serves ECS/S3/DynamoDB, :class:`EcsAgent` runs the tasks as processes."""
+"""Production ECS, locally: moto serves the AWS APIs, the deployment follows ``docs/deploy.md`` (:mod:`.guide`),
+:class:`EcsAgent` runs the tasks as processes."""

@@ -15,8 +15,16 @@ What it emulates, and how:
   API for the agent's state reports). ``stop_task`` from a client kills the process.
 * Task states: moto advances a task's status on every ``describe_tasks``; the agent pins it
   (moto's state-manager API) so that only the agent moves a task to ``STOPPED``.
-* GPU hosts: :meth:`EcsAgent.add_gpu_host` registers an EC2 container instance sized like a
-  g4dn.xlarge, so moto can place tasks that name an EC2 capacity provider. No GPU is attached.
+* GPU hosts: :meth:`EcsAgent.add_gpu_host` does what managed scaling does for a task waiting on
+  the g4dn capacity provider: it raises the Auto Scaling group's desired capacity (moto launches
+  the instance) and registers that instance as a container instance sized like a g4dn.xlarge, so
+  moto can place tasks that name the capacity provider. No GPU is attached.
+* No capacity: tasks whose capacity provider (or launch type) is in ``unplaceable`` are left in
+  ``PROVISIONING`` and never started, as ECS leaves a task no instance can take; ``stop_task`` then
+  stops them.
+* Refusals: ECS refuses, at ``run_task``, a capacity provider the cluster does not have and
+  ``assignPublicIp`` outside Fargate; moto accepts both, so the agent stops such a task at once with
+  ECS's reason (the step then fails, as it would on AWS).
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ from moto.ecs.models import ecs_backends
 from ocr_pipeline_tests.ecs_harness.metadata import TaskMetadataServer
 
 REGION = "us-east-1"
+FARGATE_PROVIDERS = frozenset({"FARGATE", "FARGATE_SPOT"})
 G4DN_XLARGE = {"CPU": 4096, "MEMORY": 15731}
 """What the ECS agent registers for a g4dn.xlarge (4 vCPUs, 16 GiB less the agent's reserve)."""
 
@@ -61,7 +70,11 @@ class EcsAgent:
     host_env: dict[str, str]
     log_dir: Path
     workdir: Path
+    unplaceable: frozenset[str] = frozenset()
+    """Capacity providers (or launch types) that place nothing: their tasks stay ``PROVISIONING``."""
     runs: dict[str, TaskRun] = field(default_factory=dict)
+    held: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Tasks left in ``PROVISIONING`` (``unplaceable``) or refused, by ARN."""
     _ignored: set[str] = field(default_factory=set)
     _stop: threading.Event = field(default_factory=threading.Event)
 
@@ -100,12 +113,15 @@ class EcsAgent:
         self._ignored.add(task["taskArn"])
         return self.metadata.register(task, task["containers"][0]["name"])
 
-    def add_gpu_host(self, subnet: str) -> None:
-        """Start a g4dn.xlarge in moto's EC2 and register it as a container instance of the cluster."""
-        ec2 = boto3.client("ec2", endpoint_url=self.endpoint, region_name=REGION)
-        image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
-        instance_id = ec2.run_instances(ImageId=image, InstanceType="g4dn.xlarge", SubnetId=subnet, MinCount=1,
-                                        MaxCount=1)["Instances"][0]["InstanceId"]
+    def add_gpu_host(self, auto_scaling_group: str) -> str:
+        """Scale the GPU group out by one (moto launches a g4dn.xlarge) and register that instance; its id."""
+        autoscaling = boto3.client("autoscaling", endpoint_url=self.endpoint, region_name=REGION)
+        group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[auto_scaling_group])["AutoScalingGroups"][0]
+        before = {i["InstanceId"] for i in group["Instances"]}
+        autoscaling.set_desired_capacity(AutoScalingGroupName=auto_scaling_group,
+                                         DesiredCapacity=group["DesiredCapacity"] + 1)
+        group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[auto_scaling_group])["AutoScalingGroups"][0]
+        (instance_id,) = {i["InstanceId"] for i in group["Instances"]} - before
         document = json.dumps({"instanceId": instance_id, "instanceType": "g4dn.xlarge", "region": REGION})
         arn = self.ecs.register_container_instance(cluster=self.cluster, instanceIdentityDocument=document)[
             "containerInstance"]["containerInstanceArn"]
@@ -113,6 +129,7 @@ class EcsAgent:
         for resources in (instance.registered_resources, instance.remaining_resources):
             for resource in resources:
                 resource["integerValue"] = G4DN_XLARGE.get(resource["name"], resource["integerValue"])
+        return instance_id
 
     def _backend(self):
         return ecs_backends[DEFAULT_ACCOUNT_ID][REGION]
@@ -127,12 +144,35 @@ class EcsAgent:
     def _loop(self) -> None:
         while not self._stop.is_set():
             arns = set(self.ecs.list_tasks(cluster=self.cluster)["taskArns"]) - self._ignored
-            new = sorted(arns - self.runs.keys())
+            new = sorted(arns - self.runs.keys() - self.held.keys())
             if new:
-                for task in self.ecs.describe_tasks(cluster=self.cluster, tasks=new)["tasks"]:
-                    self.runs[task["taskArn"]] = self._start(task)
+                for task in self.ecs.describe_tasks(cluster=self.cluster, tasks=new, include=["TAGS"])["tasks"]:
+                    if (refusal := self._refusal(task)) is not None:
+                        self.held[task["taskArn"]] = task
+                        self.ecs.stop_task(cluster=self.cluster, task=task["taskArn"], reason=refusal)
+                        container = self._backend().tasks[self.cluster][task["taskArn"]].containers[0]
+                        container.last_status, container.exitCode = "STOPPED", None  # it never ran
+                    elif (task.get("capacityProviderName") or task.get("launchType")) in self.unplaceable:
+                        self.held[task["taskArn"]] = task
+                        self._backend().tasks[self.cluster][task["taskArn"]].last_status = "PROVISIONING"
+                    else:
+                        self.runs[task["taskArn"]] = self._start(task)
             self._reap()
             time.sleep(0.1)
+
+    def _refusal(self, task: dict[str, Any]) -> str | None:
+        """What ECS would have refused ``run_task`` with, for a task on an EC2 capacity provider."""
+        provider = task.get("capacityProviderName")
+        if not provider or provider in FARGATE_PROVIDERS:
+            return None
+        cluster = self.ecs.describe_clusters(clusters=[self.cluster])["clusters"][0]
+        if provider not in cluster.get("capacityProviders", []):
+            return (f"InvalidParameterException: The specified capacity provider {provider} is not in an ACTIVE "
+                    f"state or is not associated with the cluster {self.cluster}")
+        network = self._backend().tasks[self.cluster][task["taskArn"]].network_configuration
+        if "assignPublicIp" in network.get("awsvpcConfiguration", {}):
+            return "InvalidParameterException: Assign public IP is not supported for this launch type."
+        return None
 
     def _start(self, task: dict[str, Any]) -> TaskRun:
         definition = self.ecs.describe_task_definition(taskDefinition=task["taskDefinitionArn"])["taskDefinition"]
