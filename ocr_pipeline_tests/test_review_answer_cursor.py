@@ -84,3 +84,12 @@ def test_the_review_store_follows_aws_region(monkeypatch):
     assert review_definitions().resources["review_store"].aws_region == dg.EnvVar("AWS_REGION")
     monkeypatch.delenv("AWS_REGION")
     assert review_definitions().resources["review_store"].aws_region == "us-east-1"
+
+
+def test_a_correction_run_refreshes_review_tasks_too():
+    """Issue 15 item 8: re-publishing validated_courses alone left review_tasks "Unsynced" after every correction."""
+    from ocr_pipeline.definitions import defs
+
+    job = defs().resolve_job_def("apply_review_corrections")
+    assert {key.to_user_string() for key in job.asset_layer.executable_asset_keys} == {"validated_courses",
+                                                                                       "review_tasks"}

@@ -102,3 +102,20 @@ def test_cursor_stays_small_as_old_objects_age_out():
     assert result.cursor.seen == {}
     assert len(result.cursor.to_json()) < 200
     assert json.loads(result.cursor.to_json())["watermark"].startswith("2026-11-29T23:45")
+
+
+def test_documents_already_run_are_not_requested_again_by_a_fresh_sensor(cloud, instance):
+    """Issue 15: `dagster dev` after `ocr-pipeline demo` (or extract, or a backfill) re-ran every document, because
+    the sensor starts with no cursor. An object whose version was already ingested is skipped; a new version is not."""
+    from ocr_pipeline.local_runs import failure_message, materialize_document
+    from ocr_pipeline_tests.synthetic.generator import generate_catalog
+
+    catalog = generate_catalog("units_parenthetical", n_courses=3)
+    cloud.upload("U1/done.pdf", catalog.pdf)
+    cloud.upload("U1/new.pdf", catalog.pdf)
+    result = materialize_document(instance, "U1/done.pdf", cloud.resources())
+    assert result.success, failure_message(result)
+    first = tick(cloud, instance, None)
+    assert partition_keys(first) == ["U1/new.pdf"]
+    cloud.upload("U1/done.pdf", generate_catalog("units_parenthetical", seed=3, n_courses=2).pdf)
+    assert partition_keys(tick(cloud, instance, first.cursor)) == ["U1/done.pdf"]

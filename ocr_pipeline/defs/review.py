@@ -75,8 +75,9 @@ def review_tasks(
 
 apply_review_corrections = dg.define_asset_job(
     "apply_review_corrections",
-    selection=dg.AssetSelection.assets("validated_courses"),
-    description="Re-publishes one document's validated_courses with reviewers' corrections applied.",
+    selection=dg.AssetSelection.assets("validated_courses", "review_tasks"),
+    description="Re-publishes one document's validated_courses with reviewers' corrections applied, then refreshes "
+    "its review_tasks (so neither shows as unsynced after a correction).",
 )
 
 

@@ -7,7 +7,7 @@ import dagster as dg
 from ocr_pipeline.defs.jobs import process_catalog_document
 from ocr_pipeline.defs.partitions import catalog_documents
 from ocr_pipeline.defs.resources import StorageResource
-from ocr_pipeline.stages.ingest import partition_key_for
+from ocr_pipeline.stages.ingest import ingested_etag, partition_key_for
 from ocr_pipeline.stages.landing_scan import ScanCursor, ScanLimits, scan_landing
 
 
@@ -22,14 +22,19 @@ def s3_catalog_upload_sensor(context: dg.SensorEvaluationContext, storage: Stora
         max_keys_per_tick=storage.scan_max_keys_per_tick, max_new_per_tick=storage.scan_max_runs_per_tick
     )
     result = scan_landing(storage.landing(), ScanCursor.from_json(context.cursor), datetime.now(timezone.utc), limits)
-    keys = [partition_key_for(obj.key) for obj in result.new_objects]
+    work = storage.work()
+    fresh = [
+        (partition_key_for(obj.key), obj)
+        for obj in result.new_objects
+        if ingested_etag(work, partition_key_for(obj.key)) != obj.etag  # not already run (demo, extract, backfills)
+    ]
+    keys = [key for key, _ in fresh]
     context.log.info(
-        f"listed {result.listed} objects, {len(keys)} new or changed, pass complete: {result.pass_complete}"
+        f"listed {result.listed} objects, {len(result.new_objects)} new or changed, {len(keys)} not yet ingested, "
+        f"pass complete: {result.pass_complete}"
     )
     return dg.SensorResult(
-        run_requests=[
-            dg.RunRequest(run_key=f"{key}@{obj.etag}", partition_key=key) for key, obj in zip(keys, result.new_objects)
-        ],
+        run_requests=[dg.RunRequest(run_key=f"{key}@{obj.etag}", partition_key=key) for key, obj in fresh],
         dynamic_partitions_requests=[catalog_documents.build_add_request(sorted(set(keys)))] if keys else [],
         cursor=result.cursor.to_json(),
     )

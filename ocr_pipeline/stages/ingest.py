@@ -8,7 +8,8 @@ from urllib.parse import unquote
 
 from ocr_pipeline.models import DocumentInfo
 from ocr_pipeline.pdf.document import DocumentError, content_id, summarise_pdf
-from ocr_pipeline.storage.objects import ObjectInfo
+from ocr_pipeline.stages.work_keys import document_info_key, read_json
+from ocr_pipeline.storage.objects import ObjectInfo, ObjectStore
 
 _UNSAFE = re.compile(r"[%,\[\]\x00-\x1f\x7f]|\.(?=\.\.)")
 
@@ -26,6 +27,12 @@ def partition_key_for(relative_key: str) -> str:
 def object_key_for(partition_key: str) -> str:
     """The object key (below the landing prefix) a partition key stands for."""
     return unquote(partition_key)
+
+
+def ingested_etag(work: ObjectStore, partition_key: str) -> str | None:
+    """The ETag of the object version ``raw_catalog_pdfs`` last ingested for this partition, if any."""
+    key = document_info_key(partition_key)
+    return read_json(work, key).get("etag") if work.exists(key) else None
 
 
 def is_catalog_pdf(key: str) -> bool:
