@@ -1,21 +1,34 @@
-"""The review page in headless Chromium: log in, open a task from the queue, fix an entry, submit."""
+"""The review page in headless Chromium: log in, open a task from the queue, fix an entry, submit; a page
+on another loopback port can neither log the reviewer in (as someone else) nor out."""
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
 
 from ocr_pipeline.review.auth import TokenAuth
 from ocr_pipeline.review.images import read_image
 from ocr_pipeline.review.sqlite_store import SqliteReviewStore
 from ocr_pipeline.review.web import create_app
-from ocr_pipeline_tests.review_screenshots import CHROMIUM, TOKENS, chromium_page, demo_tasks, review_in_browser, serving
+from ocr_pipeline_tests.review_screenshots import (
+    CHROMIUM,
+    TOKEN,
+    TOKENS,
+    chromium_page,
+    demo_tasks,
+    review_in_browser,
+    serving,
+)
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("CI") != "true" and (not CHROMIUM.exists() or importlib.util.find_spec("playwright") is None),
@@ -63,3 +76,53 @@ def test_credits_typed_as_printed_are_shown_back_as_understood(tmp_path):
         page.locator("#message.fail", has_text="credits_min").wait_for()
     entry = store.get(tasks[0].task_id).answers[-1].entries[0]
     assert (entry["credits_min"], entry["credits_max"]) == (1.0, 3.0)
+
+
+def attacker_site(target: str) -> FastAPI:
+    """Pages that post forms to the review app at ``target`` as soon as they load: login with the
+    attacker's own token, and logout. Cookies do not tell ports apart, so the login page first plants a
+    CSRF cookie the attacker fetched from the app, with its matching form token: only the Origin check
+    is left to refuse it."""
+    app = FastAPI()
+
+    def auto_post(action: str, fields: dict[str, str]) -> HTMLResponse:
+        inputs = "".join(f'<input type="hidden" name="{name}" value="{value}">' for name, value in fields.items())
+        return HTMLResponse(f'<form method="post" action="{target}{action}">{inputs}</form>'
+                            "<script>document.forms[0].submit()</script>")
+
+    @app.get("/win-a-prize")
+    def login_csrf() -> HTMLResponse:
+        form = httpx.get(f"{target}/login")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+        response = auto_post("/login", {"token": "test-token-bob", "csrf_token": csrf})
+        response.set_cookie("review_csrf", form.cookies["review_csrf"], path="/")  # for 127.0.0.1, any port
+        return response
+
+    app.get("/bye")(lambda: auto_post("/logout", {"csrf_token": "unknown"}))
+    return app
+
+
+def test_a_page_on_another_loopback_port_can_neither_log_in_nor_log_out_the_reviewer(tmp_path):
+    with review_site(tmp_path) as (_, _, url, page), serving(attacker_site(url)) as evil:
+        page.goto(f"{url}/login")  # the reviewer has the login page's cookie
+        with page.expect_response(f"{url}/login") as posted:
+            page.goto(f"{evil}/win-a-prize")
+        assert posted.value.status == 403
+        assert page.goto(f"{url}/").status == 401 and page.locator("#token").count() == 1  # not logged in as bob
+
+        page.fill("#token", TOKEN)
+        page.click("button[type=submit]")
+        page.wait_for_selector("#queue tbody tr")
+        assert page.locator(".who").inner_text() == "alice"
+        cookies = {cookie["name"]: cookie for cookie in page.context.cookies()}
+        assert TOKEN not in str(cookies) and cookies["review_session"]["httpOnly"]
+        assert cookies["review_session"]["sameSite"] == "Strict" and cookies["review_session"]["expires"] > 0
+
+        with page.expect_response(f"{url}/logout") as posted:
+            page.goto(f"{evil}/bye")
+        assert posted.value.status == 403
+        assert page.goto(f"{url}/").status == 200 and page.locator(".who").inner_text() == "alice"
+
+        page.click("header button[type=submit]")  # the reviewer's own Log out
+        page.wait_for_selector("#token")
+        assert page.goto(f"{url}/").status == 401

@@ -10,6 +10,7 @@ from ocr_pipeline.review.images import read_image
 from ocr_pipeline.review.sqlite_store import SqliteReviewStore
 from ocr_pipeline.review.web import create_app
 from ocr_pipeline_tests.review_screenshots import HOSTILE, TIER2_TOKEN, TOKEN, TOKENS, demo_tasks, serving
+from ocr_pipeline_tests.test_review_login import log_in
 
 
 @pytest.fixture
@@ -41,8 +42,8 @@ def test_nothing_is_readable_or_writable_without_a_token(site):
 def test_login_form_sets_a_cookie_that_opens_the_queue(site):
     url, _, _ = site
     http = client(url, None)
-    assert http.post("/login", data={"token": "wrong-token"}).status_code == 401
-    http.post("/login", data={"token": TOKEN})
+    assert log_in(http, "wrong-token").status_code == 401
+    assert log_in(http, TOKEN).status_code == 303
     queue = http.get("/")
     assert queue.status_code == 200 and "Example U/catalog.pdf" in queue.text
     assert "default-src 'self'" in queue.headers["content-security-policy"]

@@ -1,16 +1,21 @@
 """The review web page and its JSON API (FastAPI): a queue, then a page image beside its entries.
 
-Every route but ``/login`` and ``/static`` needs a reviewer token (``Authorization: Bearer`` or
-the cookie the login form sets). HTML is rendered by Jinja2 with autoescaping; entries are
-filled in by ``static/review.js`` through the DOM (``value``/``textContent``), never as HTML.
+Every route but ``/login`` and ``/static`` needs a reviewer token (``Authorization: Bearer``) or
+the signed session cookie the login form sets. Login and logout forms carry a CSRF token bound to a
+pre-session cookie; a write whose ``Origin`` (or ``Referer``) is another origin is refused; failed
+logins and wrong bearer tokens are throttled (429 with ``Retry-After``). HTML is rendered by Jinja2
+with autoescaping; entries are filled in by ``static/review.js`` through the DOM
+(``value``/``textContent``), never as HTML.
 """
 
 from __future__ import annotations
 
+import math
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
@@ -18,7 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel
 
-from ocr_pipeline.review.auth import COOKIE, Reviewer, TokenAuth
+from ocr_pipeline.review.auth import COOKIE, CSRF_COOKIE, LoginThrottle, Reviewer, TokenAuth
 from ocr_pipeline.review.model import Answer, ReviewTask, TaskStatus
 from ocr_pipeline.review.store import OPEN_STATUSES, ConflictError, ReviewStore
 from ocr_pipeline.review.workflow import ReviewError, claim, submit
@@ -28,9 +33,10 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self'; script-src 'self'; style-src 'self'; "
                                "frame-ancestors 'none'; form-action 'self'",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # no-referrer would make the browser send ``Origin: null`` on our own forms
     "Cache-Control": "no-store",
 }
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class Claim(BaseModel):
@@ -38,7 +44,7 @@ class Claim(BaseModel):
 
 
 MAX_LOGIN_BYTES = 4096
-"""A login form holds one token; a larger body is not read as one."""
+"""A login form holds one token and a CSRF token; a larger body is not read as one."""
 MAX_BODY_BYTES = 1_000_000
 """An answer lists a page's entries: far below this."""
 
@@ -49,16 +55,61 @@ class Submission(BaseModel):
     no_courses: bool = False
 
 
+def same_origin(request: Request) -> bool:
+    """False when the request's ``Origin`` (else ``Referer``) names another host or port, or is ``null``.
+
+    A request with neither (curl, scripts) passes: browsers send ``Origin`` on every cross-origin POST.
+    The host and port are compared with ``Host`` or, behind a proxy that rewrites it, ``X-Forwarded-Host``
+    (a cross-origin form cannot set either); the scheme is not, so a proxy may terminate TLS.
+    """
+    claimed = request.headers.get("origin") or request.headers.get("referer")
+    if claimed is None:
+        return True
+    if claimed == "null":
+        return False
+    try:
+        netloc = urlsplit(claimed).netloc.lower()
+    except ValueError:
+        return False
+    forwarded = request.headers.get("x-forwarded-host", "").split(",")[0].strip()
+    return bool(netloc) and netloc in {request.headers.get("host", "").lower(), forwarded.lower()}
+
+
 def create_app(store: ReviewStore, auth: TokenAuth, *, read_image: Callable[[str], bytes],
-               agreement: float = 0.6, secure_cookie: bool = False) -> FastAPI:
-    """The app; ``read_image`` fetches a task's ``image_uri``; ``secure_cookie`` when served over HTTPS."""
+               agreement: float = 0.6, secure_cookie: bool = False,
+               throttle: LoginThrottle | None = None) -> FastAPI:
+    """The app; ``read_image`` fetches a task's ``image_uri``; ``secure_cookie`` when served over HTTPS
+    (cookies are also Secure on requests that arrive as https); ``throttle`` limits failed logins."""
     app = FastAPI(title="ocr_pipeline review", docs_url=None, redoc_url=None, openapi_url=None)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True))
+    throttle = throttle if throttle is not None else LoginThrottle()
+
+    def address(request: Request) -> str:
+        return request.client.host if request.client else "unknown"
+
+    def secure(request: Request) -> bool:
+        return secure_cookie or request.url.scheme == "https"
+
+    def too_many(request: Request, wait: float) -> Response:
+        seconds = max(1, math.ceil(wait))
+        headers = {"Retry-After": str(seconds)}
+        if request.url.path.startswith("/api/") or request.headers.get("authorization"):
+            return JSONResponse({"detail": f"too many failed logins: retry in {seconds} s"}, 429, headers=headers)
+        response = login_page(request, f"Too many failed logins: try again in {seconds} seconds.", 429)
+        response.headers.update(headers)
+        return response
 
     @app.middleware("http")
     async def authenticate_before_reading(request: Request, call_next):
-        """API writes: the token and the declared size are checked before a byte of the body is read."""
+        """Writes: same origin; tokens throttled; API writes: the token and the declared size are checked
+        before a byte of the body is read."""
+        if request.method not in SAFE_METHODS and not same_origin(request):
+            return JSONResponse({"detail": "a cross-origin request is refused"}, 403)
+        if request.headers.get("authorization") or (request.method == "POST" and request.url.path == "/login"):
+            wait = throttle.retry_after(address(request))
+            if wait > 0:
+                return too_many(request, wait)
         if request.method == "POST" and request.url.path.startswith("/api/"):
             if current(request) is None:
                 return JSONResponse({"detail": "a reviewer token is required"}, 401,
@@ -77,7 +128,14 @@ def create_app(store: ReviewStore, auth: TokenAuth, *, read_image: Callable[[str
         return response
 
     def current(request: Request) -> Reviewer | None:
-        return auth.reviewer(request.headers.get("authorization"), request.cookies.get(COOKIE))
+        """The reviewer of a bearer token (a wrong one counts as a failed login) or of the session cookie."""
+        token = auth.bearer(request.headers.get("authorization"))
+        if token is None:
+            return auth.session_reviewer(request.cookies.get(COOKIE))
+        reviewer = auth.check(token)
+        if reviewer is None:
+            throttle.failed(address(request))
+        return reviewer
 
     def required(request: Request) -> Reviewer:
         reviewer = current(request)
@@ -85,11 +143,20 @@ def create_app(store: ReviewStore, auth: TokenAuth, *, read_image: Callable[[str
             raise HTTPException(401, "a reviewer token is required", headers={"WWW-Authenticate": "Bearer"})
         return reviewer
 
-    def page(name: str, http_status: int = 200, **values: Any) -> HTMLResponse:
-        return HTMLResponse(templates.get_template(name).render(**values), status_code=http_status)
+    def page(request: Request, name: str, http_status: int = 200, **values: Any) -> HTMLResponse:
+        """A page; its forms carry the CSRF token of the pre-session cookie, set here when missing."""
+        seed = request.cookies.get(CSRF_COOKIE)
+        fresh = not seed or len(seed) > 64
+        if fresh:
+            seed = secrets.token_urlsafe(32)
+        html = templates.get_template(name).render(csrf_token=auth.csrf_token(seed), **values)
+        response = HTMLResponse(html, status_code=http_status)
+        if fresh:
+            response.set_cookie(CSRF_COOKIE, seed, httponly=True, samesite="strict", secure=secure(request))
+        return response
 
-    def login_page(error: str | None = None, http_status: int = 401) -> HTMLResponse:
-        return page("login.html", http_status, error=error)
+    def login_page(request: Request, error: str | None = None, http_status: int = 401) -> HTMLResponse:
+        return page(request, "login.html", http_status, error=error)
 
     def task_or_404(task_id: str) -> ReviewTask:
         task = store.get(task_id)
@@ -108,48 +175,68 @@ def create_app(store: ReviewStore, auth: TokenAuth, *, read_image: Callable[[str
         except ReviewError as error:
             raise HTTPException(403 if error.forbidden else 400, str(error)) from error
 
+    async def form(request: Request) -> dict[str, str] | None:
+        """A small URL-encoded form's fields; None for a body too large or not UTF-8."""
+        body = await request.body()
+        if len(body) > MAX_LOGIN_BYTES:
+            return None
+        try:
+            return {name: values[0] for name, values in parse_qs(body.decode()).items()}
+        except UnicodeDecodeError:
+            return None  # not a form any browser sends
+
+    def csrf_ok(request: Request, fields: dict[str, str]) -> bool:
+        return auth.csrf_valid(request.cookies.get(CSRF_COOKIE), fields.get("csrf_token"))
+
     @app.get("/login", response_class=HTMLResponse)
-    def login_form() -> HTMLResponse:
-        return login_page(http_status=200)
+    def login_form(request: Request) -> HTMLResponse:
+        return login_page(request, http_status=200)
 
     @app.post("/login")
     async def login(request: Request) -> Response:
-        body = await request.body()
-        try:
-            token = parse_qs(body.decode()).get("token", [""])[0] if len(body) <= MAX_LOGIN_BYTES else ""
-        except UnicodeDecodeError:
-            token = ""  # not a form any browser sends: the same answer as a wrong token
-        if auth.reviewer(None, token) is None:
-            return login_page("That token is not valid.")
+        fields = await form(request)
+        if fields is None:
+            return login_page(request, "That token is not valid.")
+        if not csrf_ok(request, fields):
+            return login_page(request, "The login form expired: log in again.", 403)
+        token = fields.get("token", "")
+        if auth.check(token) is None:
+            throttle.failed(address(request))
+            return login_page(request, "That token is not valid.")
+        throttle.succeeded(address(request))
         response = RedirectResponse("/", status_code=303)
-        response.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=secure_cookie)
+        response.set_cookie(COOKIE, auth.issue_session(token), max_age=auth.session_seconds, httponly=True,
+                            samesite="strict", secure=secure(request))
         return response
 
     @app.post("/logout")
-    def logout() -> Response:
+    async def logout(request: Request) -> Response:
+        fields = await form(request)
+        if fields is None or not csrf_ok(request, fields):
+            raise HTTPException(403, "the logout form expired: reload the page")
         response = RedirectResponse("/login", status_code=303)
-        response.delete_cookie(COOKIE)
+        response.delete_cookie(COOKIE, httponly=True, samesite="strict", secure=secure(request))
         return response
 
     @app.get("/", response_class=HTMLResponse)
     def queue(request: Request, status: TaskStatus | None = None) -> HTMLResponse:
         reviewer = current(request)
         if reviewer is None:
-            return login_page()
+            return login_page(request)
         tasks = store.list([status] if status else OPEN_STATUSES)
-        return page("queue.html", tasks=tasks, reviewer=reviewer, status=status, statuses=list(TaskStatus))
+        return page(request, "queue.html", tasks=tasks, reviewer=reviewer, status=status, statuses=list(TaskStatus))
 
     @app.get("/tasks/{task_id}", response_class=HTMLResponse)
     def task_page(request: Request, task_id: str) -> HTMLResponse:
         reviewer = current(request)
         if reviewer is None:
-            return login_page()
+            return login_page(request)
         task = task_or_404(task_id)
         ids = [t.task_id for t in store.list(OPEN_STATUSES)]
         position = ids.index(task_id) if task_id in ids else -1
         neighbours = {"previous": ids[position - 1] if position > 0 else "",
                       "next": ids[position + 1] if 0 <= position < len(ids) - 1 else ""}
-        return page("task.html", task=task, reviewer=reviewer, **neighbours)
+        return page(request, "task.html", task=task, reviewer=reviewer, **neighbours)
 
     @app.get("/api/tasks")
     def list_tasks(status: TaskStatus | None = None, _: Reviewer = Depends(required)) -> list[dict[str, Any]]:
