@@ -126,3 +126,28 @@ def test_a_page_on_another_loopback_port_can_neither_log_in_nor_log_out_the_revi
         page.click("header button[type=submit]")  # the reviewer's own Log out
         page.wait_for_selector("#token")
         assert page.goto(f"{url}/").status == 401
+
+
+def test_keys_after_submitting_move_on_and_long_fields_are_text_areas(tmp_path):
+    """Issue 15 item 7: the answers count updates, `j` after submitting opens the next task instead of typing
+    into a field, descriptions are edited in text areas, and the shortcuts are plain keys (no accesskeys)."""
+    with review_site(tmp_path) as (store, tasks, url, page):
+        review_in_browser(page, url)  # logs in and accepts a task with Ctrl+Enter from inside a field
+        assert page.locator("#answers").inner_text() == "1/1"
+        page.keyboard.press("j")
+        page.wait_for_url(f"**/tasks/*")
+        page.wait_for_selector("#entries tbody tr")
+        assert page.locator("#entries tbody textarea[name=description]").count() >= 1
+        assert page.locator("#entries tbody input[name=description]").count() == 0
+        assert page.locator("[accesskey]").count() == 0
+        rows = page.locator("#entries tbody tr").count()
+        page.keyboard.press("Escape")
+        page.keyboard.press("a")  # outside a field: adds an entry (and focuses it)
+        assert page.locator("#entries tbody tr").count() == rows + 1
+        page.keyboard.type("CS 999")
+        assert page.locator("#entries tbody tr").last.locator("input[name=course_code]").input_value() == "CS 999"
+        page.keyboard.press("Escape")
+        page.keyboard.press("n")
+        assert page.locator("#no-courses").is_checked()
+        page.keyboard.press("q")
+        page.wait_for_selector("#queue")

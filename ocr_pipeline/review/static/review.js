@@ -4,6 +4,7 @@
 
 const FIELDS = ["course_code", "title", "credits_min", "credits_max", "description", "prerequisites"];
 const NUMERIC = new Set(["credits_min", "credits_max"]);
+const LONG = new Set(["description", "prerequisites"]);  // paragraphs: edited in a text area, not one line
 
 function typing(event) {
   const tag = event.target.tagName;
@@ -30,7 +31,8 @@ function setupQueue() {
 }
 
 function input(name, value) {
-  const field = document.createElement("input");
+  const field = document.createElement(LONG.has(name) ? "textarea" : "input");
+  if (LONG.has(name)) field.rows = 3;
   field.name = name;
   field.defaultValue = value === null || value === undefined ? "" : String(value);
   field.setAttribute("aria-label", name.replace("_", " "));
@@ -59,7 +61,7 @@ function entryRow(entry, flaggedCodes) {
 function readEntries(body) {
   return Array.from(body.querySelectorAll("tr")).map((row) => {
     const entry = {};
-    for (const field of row.querySelectorAll("input")) {
+    for (const field of row.querySelectorAll("input, textarea")) {
       const text = field.value.trim();
       entry[field.name] = text === "" ? null : text;  // credits as typed (1-3, 4 cr): the server reads them
     }
@@ -100,6 +102,8 @@ async function setupTask() {
     if (!sent.ok) { say(reply.detail || `Failed (${sent.status}).`, false); return; }
     task = reply;
     document.getElementById("status").textContent = task.status;
+    document.getElementById("answers").textContent = `${task.answers.length}/${task.required_answers}`;
+    document.activeElement?.blur();  // the keys move on (j, k, q) instead of typing into a field
     const mine = task.answers.length ? task.answers[task.answers.length - 1].entries : [];
     body.replaceChildren(...mine.map((entry) => entryRow(entry, new Set())));  // what the server understood
     const credits = mine.map((e) => `${e.course_code}: ${e.credits_min === null ? "no credits"
@@ -107,9 +111,14 @@ async function setupTask() {
     say(`Saved: the task is now ${task.status}. Read as ${credits || "no courses"}.`, true);
   };
   document.getElementById("submit").addEventListener("click", submit);
+  // Plain keys outside a field, the same in every browser (no accesskeys: their modifiers differ).
   document.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); submit(); return; }
+    if (event.key === "Escape" && typing(event)) { event.target.blur(); return; }
     if (typing(event) || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === "a") { event.preventDefault(); document.getElementById("add").click(); return; }
+    if (event.key === "n") { noCourses.click(); return; }
+    if (event.key === "q") { window.location.href = "/"; return; }
     const target = event.key === "j" ? data.next : event.key === "k" ? data.previous : "";
     if (target) window.location.href = `/tasks/${encodeURIComponent(target)}`;
   });
