@@ -29,7 +29,7 @@ from ocr_pipeline.local_runs import failure_message, materialize_document, run_c
 from ocr_pipeline.ocr.registry import DEFAULT_CPU_ENGINE, ENGINES
 from ocr_pipeline.stages.ingest import institution_for, partition_key_for
 from ocr_pipeline.storage.objects import LocalObjectStore
-from ocr_pipeline.storage.parquet import COURSES_SCHEMA, PAGES_SCHEMA
+from ocr_pipeline.storage.parquet import COURSES_SCHEMA, PAGES_SCHEMA, PREREQUISITES_SCHEMA
 
 REPO_DAGSTER_YAML = Path(__file__).resolve().parent.parent / "dagster.yaml"
 
@@ -92,16 +92,27 @@ def _summary(
 
 def demo(args: argparse.Namespace) -> int:
     """Sample catalogs (one born-digital, one scanned) through the whole graph on the embedded default."""
-    from ocr_pipeline_tests.synthetic.generator import generate_catalog, scan
+    try:
+        from ocr_pipeline.samples import generate_catalog, scan
+
+        born_digital = generate_catalog("header_fields", n_courses=12, institution="Example University")
+        scanned = generate_catalog("units_parenthetical", n_courses=6, institution="Sample State College")
+        samples = {
+            "Example University/catalog-2026.pdf": born_digital.pdf,
+            "Sample State College/scanned-catalog.pdf": scan(scanned.pdf),
+        }
+    except ModuleNotFoundError as error:
+        if (error.name or "").partition(".")[0] != "reportlab":
+            raise
+        print("ocr-pipeline demo renders its sample catalogs with reportlab, which is not installed: "
+              "pip install 'ocr_pipeline[samples]' (or, from a checkout, pip install -e '.[samples]')", file=sys.stderr)
+        return 2
+    except FileNotFoundError as error:  # the DejaVu fonts (ocr_pipeline/samples/render.py)
+        print(f"ocr-pipeline demo: {error}", file=sys.stderr)
+        return 2
 
     root = Path(args.directory).resolve()
     landing = LocalObjectStore(root / "data" / "landing")
-    born_digital = generate_catalog("header_fields", n_courses=12, institution="Example University")
-    scanned = generate_catalog("units_parenthetical", n_courses=6, institution="Sample State College")
-    samples = {
-        "Example University/catalog-2026.pdf": born_digital.pdf,
-        "Sample State College/scanned-catalog.pdf": scan(scanned.pdf),
-    }
     for key, data in samples.items():
         if not landing.exists(key):
             landing.put(key, data)
@@ -160,7 +171,8 @@ def _pdf_files(paths: Sequence[str]) -> tuple[dict[Path, str | None], Path]:
 
 
 def extract(args: argparse.Namespace) -> int:
-    """Given PDFs (or directories) through the same graph; writes courses.parquet and pages.parquet."""
+    """Given PDFs (or directories) through the same graph; writes courses.parquet, pages.parquet and
+    prerequisites.parquet."""
     try:
         files, landing_root = _pdf_files(args.paths)
     except FileNotFoundError as missing:
@@ -193,7 +205,10 @@ def extract(args: argparse.Namespace) -> int:
         courses, pages = _summary(outcomes, LocalObjectStore(storage.output_uri), time.perf_counter() - started)
         courses.to_parquet(out / "courses.parquet", index=False)
         pages[PAGES_SCHEMA.names].to_parquet(out / "pages.parquet", index=False)
-    print(f"wrote {out / 'courses.parquet'} and {out / 'pages.parquet'}")
+        edges = _collect_parquet(LocalObjectStore(storage.output_uri), "prerequisites", PREREQUISITES_SCHEMA)
+        edges[PREREQUISITES_SCHEMA.names].to_parquet(out / "prerequisites.parquet", index=False,
+                                                     schema=PREREQUISITES_SCHEMA)
+    print(f"wrote {out / 'courses.parquet'}, {out / 'pages.parquet'} and {out / 'prerequisites.parquet'}")
     failed = {k: v for k, v in outcomes.items() if v is not None}
     for key, message in failed.items():
         print(f"failed: {key}: {message}", file=sys.stderr)
@@ -238,16 +253,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo_parser.add_argument("--directory", default=".", help="where data/ and .dagster_home/ go (default: here)")
     demo_parser.set_defaults(handler=demo)
     extract_parser = commands.add_parser(
-        "extract", help="extract course records from PDFs into two Parquet files",
+        "extract", help="extract course records from PDFs into Parquet files",
         description="Run PDFs through the same asset graph on a throwaway Dagster instance and write "
                     "DIR/courses.parquet (one row per course, flagged rows with their reasons) and "
-                    "DIR/pages.parquet (one row per page: method, confidence, needs_review, status, reasons). "
+                    "DIR/pages.parquet (one row per page: method, confidence, needs_review, status, reasons) and "
+                    "DIR/prerequisites.parquet (one row per course and prerequisite code it requires). "
                     "Exit code 0 when every document succeeded, 1 when some failed (each named on stderr), "
                     "2 for bad arguments.")
     extract_parser.add_argument("paths", nargs="+", metavar="PDF_OR_DIR",
                                 help="PDF files, or directories searched for PDFs (a folder name is the institution)")
     extract_parser.add_argument("--output", required=True, metavar="DIR",
-                                help="directory for courses.parquet and pages.parquet (created if missing)")
+                                help="directory for courses.parquet, pages.parquet and prerequisites.parquet (created if missing)")
     extract_parser.add_argument("--ocr", choices=("auto", "ocr", "text"), default="auto",
                                 help="auto: OCR only pages without a usable text layer (default); ocr: OCR every page; "
                                      "text: never OCR (pages without text are flagged)")

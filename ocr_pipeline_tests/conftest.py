@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import socket
+import os
+import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import boto3
 import dagster as dg
@@ -14,12 +16,61 @@ from moto.server import ThreadedMotoServer
 
 from ocr_pipeline.defs.resources import DynamoResource, OcrEngineResource, StorageResource
 from ocr_pipeline.defs.review import ReviewStoreResource
+from ocr_pipeline_tests.support import free_port
+
+REPO = Path(__file__).resolve().parents[1]
+# Never looked into: git's and the tools' own directories (caches, the venv, the editable install's metadata).
+_NOT_OURS = {".git", ".venv", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
+# New files with these suffixes that git would list as untracked are someone's work in progress (source,
+# docs, config), not a test's output; tests write data (*.db, *.parquet, *.pdf, *.png, logs) or ignored paths.
+_SOURCE_SUFFIXES = {".py", ".pyi", ".md", ".rst", ".toml", ".cfg", ".ini", ".txt", ".yaml", ".yml", ".json", ".sh",
+                    ".html", ".css", ".js"}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def checkout_files() -> set[str]:
+    """Every file under the checkout (relative paths), less ``_NOT_OURS``."""
+    found = set()
+    for directory, subdirectories, files in os.walk(REPO):
+        subdirectories[:] = [d for d in subdirectories if d not in _NOT_OURS and not d.endswith(".egg-info")]
+        found.update(os.path.relpath(os.path.join(directory, name), REPO) for name in files)
+    return found
+
+
+def _git_ignored(paths: list[str]) -> set[str] | None:
+    """The paths git ignores; None when this is not a git checkout (or git is missing)."""
+    try:
+        checked = subprocess.run(["git", "check-ignore", "--stdin", "-z"], cwd=REPO, input="\0".join(paths),
+                                 capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if checked.returncode not in (0, 1):  # 1: none ignored; 128: not a repository
+        return None
+    return set(filter(None, checked.stdout.split("\0")))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test on the moto server is an integration test; modules with other services mark themselves (and
+    modules of slow tests mark themselves ``slow``: ``pytestmark``)."""
+    for item in items:
+        if "moto_endpoint" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def tests_never_write_into_the_checkout() -> Iterator[None]:
+    """Fails the session if a test left a new file in the checkout (``data/review.db``, ``.dagster_home/``, ...):
+    tests write under ``tmp_path``. Only new paths count, so other people's edits to existing files never trip
+    it, and new untracked source files (``_SOURCE_SUFFIXES``) are taken for someone's work in progress."""
+    before = checkout_files()
+    yield
+    new = sorted(checkout_files() - before)
+    if not new:
+        return
+    ignored = _git_ignored(new)
+    left = [path for path in new if (ignored is not None and path in ignored)
+            or os.path.splitext(path)[1] not in _SOURCE_SUFFIXES]
+    assert not left, ("the tests wrote into the checkout (write under tmp_path instead; delete these): "
+                      + ", ".join(left))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -23,7 +23,7 @@ from ocr_pipeline.review.images import read_image
 from ocr_pipeline.review.model import ReviewTask, task_id_for
 from ocr_pipeline.review.sqlite_store import SqliteReviewStore
 from ocr_pipeline.review.web import create_app
-from ocr_pipeline_tests.conftest import free_port
+from ocr_pipeline_tests.support import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

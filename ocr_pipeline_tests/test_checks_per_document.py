@@ -5,11 +5,14 @@ a check ran gets no red evaluation for it."""
 from __future__ import annotations
 
 import dagster as dg
+import pytest
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
 from ocr_pipeline.local_runs import CATALOG_GRAPH, failure_message, materialize_document
+from ocr_pipeline.samples import generate_catalog
 from ocr_pipeline_tests.review_screenshots import hard_catalog_pdf
-from ocr_pipeline_tests.synthetic.generator import generate_catalog
+
+pytestmark = pytest.mark.slow
 
 RECORDS = dg.AssetCheckKey(dg.AssetKey("validated_courses"), "records_need_no_review")
 ENTRIES = dg.AssetCheckKey(dg.AssetKey("course_catalog_tables"), "course_pages_have_entries")

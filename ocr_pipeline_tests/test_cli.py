@@ -14,8 +14,10 @@ import pandas as pd
 import pytest
 
 from ocr_pipeline.cli import main
+from ocr_pipeline.samples import generate_catalog
 from ocr_pipeline.storage.parquet import CONTRACT_COLUMNS
-from ocr_pipeline_tests.synthetic.generator import generate_catalog
+
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,9 +49,11 @@ def test_extract_exit_codes_for_bad_arguments(tmp_path):
     assert completed.returncode == 2 and "invalid choice" in completed.stderr
 
 
-def test_dg_check_defs_passes():
+def test_dg_check_defs_passes(tmp_path):
+    # Without DAGSTER_HOME, dg makes its instance in a .tmp_dagster_home_* directory in the working directory.
     completed = subprocess.run([str(Path(sys.executable).parent / "dg"), "check", "defs"], cwd=ROOT,
-                               capture_output=True, text=True, timeout=300)
+                               env={**os.environ, "DAGSTER_HOME": str(tmp_path)}, capture_output=True, text=True,
+                               timeout=300)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "All definitions loaded successfully" in completed.stdout + completed.stderr
 
@@ -66,6 +70,16 @@ def test_demo_publishes_a_dataset_analysts_read_with_pandas_and_duckdb(tmp_path)
                              "GROUP BY institution").fetchall())
     assert counts == courses.groupby("institution").size().to_dict()
     assert (tmp_path / ".dagster_home" / "dagster.yaml").exists()
+
+
+def test_demo_without_reportlab_names_the_extra_to_install(tmp_path, monkeypatch, capsys):
+    """reportlab renders the sample catalogs only: it is the ``samples`` extra, not a dependency of the pipeline."""
+    for name in [m for m in sys.modules if m.partition(".")[0] == "reportlab" or m.startswith("ocr_pipeline.samples")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "reportlab", None)  # import reportlab(.anything) -> ModuleNotFoundError
+    assert main(["demo", "--directory", str(tmp_path)]) == 2
+    assert "pip install 'ocr_pipeline[samples]'" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -8,9 +8,9 @@ from dagster._core.definitions.partitions.utils.base import raise_error_on_inval
 
 from ocr_pipeline.pdf.document import DocumentError, open_pdf, summarise_pdf
 from ocr_pipeline.pdf.pages import PageLimits, page_geometry
+from ocr_pipeline.samples import generate_catalog
 from ocr_pipeline.stages.ingest import institution_for, object_key_for, partition_key_for
 from ocr_pipeline_tests.pdf_samples import encrypted_pdf, zero_page_pdf
-from ocr_pipeline_tests.synthetic.generator import generate_catalog
 
 
 @pytest.mark.parametrize(

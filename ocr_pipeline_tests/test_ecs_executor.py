@@ -13,6 +13,8 @@ from ocr_pipeline.defs.resources import default_executor
 from ocr_pipeline.deploy.ecs import LatestRevisionEcsRunLauncher, gpu_step_tags, prefer_capacity_provider
 from ocr_pipeline_tests.ecs_harness.deployment import deploy
 
+pytestmark = pytest.mark.slow
+
 
 def test_executor_is_in_process_locally_and_ecs_in_production(monkeypatch):
     monkeypatch.delenv("OCR_PIPELINE_EXECUTOR", raising=False)

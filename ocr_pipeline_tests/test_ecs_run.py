@@ -30,9 +30,11 @@ from moto.ecs.models import ecs_backends
 from ocr_pipeline.definitions import defs
 from ocr_pipeline.defs.jobs import CATALOG_ASSETS
 from ocr_pipeline.defs.partitions import catalog_documents
-from ocr_pipeline_tests.synthetic.generator import generate_catalog
+from ocr_pipeline.samples import generate_catalog
 from ocr_pipeline_tests.ecs_harness.agent import REGION, EcsAgent
 from ocr_pipeline_tests.ecs_harness.deployment import GPU_FLEET, Deployment, deploy, production_instance
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 REPO = Path(__file__).resolve().parents[1]
 PARTITION = "Example University/catalog 2026.pdf"

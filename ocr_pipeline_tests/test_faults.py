@@ -38,9 +38,11 @@ from ocr_pipeline.ocr import registry
 from ocr_pipeline.ocr.base import PageImage
 from ocr_pipeline.ocr.rapid import RapidOcrEngine
 from ocr_pipeline.pdf.document import content_id
-from ocr_pipeline_tests.conftest import free_port
+from ocr_pipeline.samples import generate_catalog, scan
 from ocr_pipeline_tests.fault_proxy import Fault, FaultProxy
-from ocr_pipeline_tests.synthetic.generator import generate_catalog, scan
+from ocr_pipeline_tests.support import free_port
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 DIGITAL_KEY = "Fault U/catalog.pdf"
 SCANNED_KEY = "Fault U/scanned.pdf"
@@ -100,7 +102,7 @@ class Site:
         if f"{self.bucket}-{run}" not in client.list_tables()["TableNames"]:
             return []
         table = boto3.resource("dynamodb", endpoint_url=self.endpoint, region_name="us-east-1").Table(f"{self.bucket}-{run}")
-        items = table.query(KeyConditionExpression="document_id = :d", ExpressionAttributeValues={":d": document_id})["Items"]
+        items = [item for item in table.scan()["Items"] if item["document_id"] == document_id]  # one table per run
         return sorted(items, key=lambda item: item["entry_id"])
 
     def outputs(self, run: str, document_id: str) -> Outputs:
@@ -275,8 +277,10 @@ def worker_main() -> None:
 def kill_worker_at(site: Site, run: str, kill_at: str, home: Path, marker: Path) -> None:
     env = {**os.environ, "DAGSTER_HOME": str(home), "FAULT_ENDPOINT": site.endpoint, "FAULT_BUCKET": site.bucket,
            "FAULT_RUN": run, "FAULT_KILL_AT": kill_at, "FAULT_MARKER": str(marker)}
+    # From the checkout's root: the tests are not installed, so that is where ocr_pipeline_tests imports from.
     worker = subprocess.Popen([sys.executable, "-c", "from ocr_pipeline_tests.test_faults import worker_main; worker_main()"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                              env=env, cwd=Path(__file__).resolve().parents[1], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60
         while not marker.exists():

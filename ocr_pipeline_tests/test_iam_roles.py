@@ -49,9 +49,11 @@ from ocr_pipeline.review.model import Answer, TaskStatus
 from ocr_pipeline.review.workflow import submit
 from ocr_pipeline.storage.dynamo import DynamoCourseSink
 from ocr_pipeline.storage.objects import StorageAccessDenied
-from ocr_pipeline_tests.conftest import free_port
 from ocr_pipeline_tests.iam_moto import SUPPORTED_OPERATORS, is_allowed
 from ocr_pipeline_tests.review_screenshots import hard_catalog_pdf
+from ocr_pipeline_tests.support import free_port
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 ROOT = Path(__file__).resolve().parents[1]
 IAM_DIR = ROOT / "docker" / "iam"

@@ -13,10 +13,12 @@ from ocr_pipeline.defs.resources import StorageResource
 
 from ocr_pipeline.defs.schedules import documents_to_retry
 from ocr_pipeline.local_runs import CATALOG_GRAPH, failure_message, materialize_document
+from ocr_pipeline.samples import generate_catalog, scan
 from ocr_pipeline.storage.parquet import CONTRACT_COLUMNS
-from ocr_pipeline_tests.conftest import free_port
 from ocr_pipeline_tests.pdf_samples import blank_page_pdf, encrypted_pdf, huge_page_pdf, zero_page_pdf
-from ocr_pipeline_tests.synthetic.generator import generate_catalog, scan
+from ocr_pipeline_tests.support import free_port
+
+pytestmark = pytest.mark.slow
 
 
 def read_parquet(cloud, prefix: str) -> pd.DataFrame:

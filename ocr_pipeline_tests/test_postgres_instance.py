@@ -37,9 +37,11 @@ from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import Queued
 from dagster._daemon.sensor import execute_sensor_iteration
 from dagster._serdes import deserialize_value
 
-from ocr_pipeline_tests.synthetic.generator import generate_catalog
+from ocr_pipeline.samples import generate_catalog
 from ocr_pipeline.stages.landing_scan import ScanCursor
-from ocr_pipeline_tests.conftest import free_port
+from ocr_pipeline_tests.support import free_port
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 REPO = Path(__file__).resolve().parents[1]
 PRODUCTION_YAML = REPO / "docker" / "dagster.yaml"

@@ -22,12 +22,14 @@ from ocr_pipeline.models import source_id_for
 from ocr_pipeline.review.consensus import consensus
 from ocr_pipeline.review.model import Answer, TaskStatus
 from ocr_pipeline.review.workflow import submit
+from ocr_pipeline.samples import generate_catalog
 from ocr_pipeline.stages.landing_scan import ScanCursor, ScanLimits, scan_landing
 from ocr_pipeline.storage.dynamo import DynamoCourseSink
 from ocr_pipeline.storage.objects import ObjectInfo
-from ocr_pipeline_tests.synthetic.generator import generate_catalog
 from ocr_pipeline_tests.test_review_rules import ENTRY, task
 from ocr_pipeline_tests.test_sensor import ListedStore
+
+pytestmark = pytest.mark.slow
 
 T0 = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
 
@@ -150,7 +152,7 @@ def test_changed_content_replaces_the_earlier_rows_in_parquet_and_dynamodb(cloud
     cloud.upload(KEY, after.pdf)
     result = run(cloud, instance)
     files = published(cloud)
-    assert len(files) == 2 and sum(1 for k in files if k.startswith("output/courses/")) == 1  # courses + pages
+    assert len(files) == 3 and sum(1 for k in files if k.startswith("output/courses/")) == 1  # courses, pages, edges
     rows = course_rows(cloud)
     new_id = rows[0]["document_id"]
     assert new_id != old_id and {r["document_id"] for r in rows} == {new_id}

@@ -16,13 +16,16 @@ import pyarrow.parquet as pq
 import pytest
 from botocore.stub import Stubber
 
-from ocr_pipeline.defs.resources import StorageResource
+from ocr_pipeline.defs.resources import DynamoResource, OcrEngineResource, StorageResource
+from ocr_pipeline.defs.review import ReviewStoreResource
 from ocr_pipeline.local_runs import failure_message, materialize_document
+from ocr_pipeline.samples import generate_catalog
 from ocr_pipeline.storage.dynamo import DynamoCourseSink, _item
 from ocr_pipeline.storage.objects import LocalObjectStore, ObjectInfo, S3ObjectStore, StorageError, open_store
 from ocr_pipeline.storage.parquet import COURSES_SCHEMA, PAGES_SCHEMA, hive_key, table_bytes
-from ocr_pipeline_tests.conftest import free_port
-from ocr_pipeline_tests.synthetic.generator import generate_catalog
+from ocr_pipeline_tests.support import free_port
+
+pytestmark = pytest.mark.slow
 
 
 def exercise(store, source: Path) -> None:
@@ -318,3 +321,22 @@ def test_a_dot_dot_landing_key_keeps_its_own_work_files(cloud, instance, tmp_pat
     assert infos["b.pdf"]["source_uri"].endswith("/landing/b.pdf")
     assert infos["U/../b.pdf"]["source_uri"].endswith("/landing/U/../b.pdf")
     assert infos["b.pdf"]["document_id"] != infos["U/../b.pdf"]["document_id"]
+
+
+def test_local_parquet_locations_in_the_metadata_open_in_duckdb(tmp_path, instance):
+    """Issue 15 item 8: the UI showed percent-encoded file:// URIs that DuckDB cannot open."""
+    import duckdb
+
+    landing = tmp_path / "land ing" / "Space U"
+    landing.mkdir(parents=True)
+    (landing / "cat alog.pdf").write_bytes(generate_catalog("units_parenthetical", n_courses=3).pdf)
+    storage = StorageResource(landing_uri=str(tmp_path / "land ing"), work_uri=str(tmp_path / "work"),
+                              output_uri=str(tmp_path / "out put"))
+    resources = {"storage": storage, "dynamodb": DynamoResource(), "ocr_engine": OcrEngineResource(),
+                 "review_store": ReviewStoreResource(uri=f"sqlite:///{tmp_path}/review.db")}
+    result = materialize_document(instance, "Space U/cat alog.pdf", resources)
+    assert result.success, failure_message(result)
+    [materialization] = result.asset_materializations_for_node("validated_courses")
+    location = materialization.metadata["courses_parquet"].value
+    assert location.startswith(str(tmp_path / "out put")) and "%20" not in location
+    assert duckdb.sql(f"SELECT count(*) FROM read_parquet('{location}')").fetchall() == [(3,)]

@@ -35,13 +35,15 @@ from ocr_pipeline.pdf.document import DocumentError
 from ocr_pipeline.review import cli as review_cli
 from ocr_pipeline.review.model import ReviewTask, TaskStatus, task_id_for
 from ocr_pipeline.review.sqlite_store import SqliteReviewStore
+from ocr_pipeline.samples import generate_catalog
 from ocr_pipeline.stages.ingest import inspect_document
 from ocr_pipeline.storage.objects import ObjectInfo, S3ObjectStore
 from ocr_pipeline.storage.parquet import PAGES_SCHEMA, hive_key, table_bytes
-from ocr_pipeline_tests.conftest import free_port
-from ocr_pipeline_tests.synthetic.generator import generate_catalog
+from ocr_pipeline_tests.support import free_port
 from ocr_pipeline_tests.test_parser_rules import FILLER, _page
 from ocr_pipeline_tests.test_pipeline import read_parquet
+
+pytestmark = pytest.mark.slow
 
 # --- catalog/profile.py -----------------------------------------------------------------------------
 

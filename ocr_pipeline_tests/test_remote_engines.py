@@ -23,6 +23,8 @@ from ocr_pipeline.ocr.registry import build_engine
 from ocr_pipeline.serve.app import create_app
 from ocr_pipeline_tests.test_serve_support import LOOPBACK_ENV, LiveServer, text_image, wait_for
 
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
 PAGES = [PageImage(PageRef("doc", n, 600, 200, 144), text_image(lines))
          for n, lines in enumerate([["CHEM 101 General", "Credits 4 hours"], ["HIST 210 Europe"]], start=1)]
 
@@ -152,8 +154,8 @@ def test_pipeline_with_the_http_engine_gives_the_same_rows_as_the_local_engine(s
 
     from ocr_pipeline.defs.resources import OcrEngineResource, StorageResource
     from ocr_pipeline.local_runs import failure_message, materialize_document
+    from ocr_pipeline.samples import generate_catalog, scan
     from ocr_pipeline.storage.parquet import CONTRACT_COLUMNS
-    from ocr_pipeline_tests.synthetic.generator import generate_catalog, scan
 
     cloud.upload("Remote U/scanned.pdf", scan(generate_catalog("units_parenthetical", n_courses=5).pdf))
     tables = {}

@@ -30,10 +30,10 @@ from ocr_pipeline_tests.review_screenshots import (
     serving,
 )
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.skipif(
     os.environ.get("CI") != "true" and (not CHROMIUM.exists() or importlib.util.find_spec("playwright") is None),
     reason="needs Debian's chromium (/usr/bin/chromium) and the playwright Python package (never skipped in CI)",
-)
+)]
 
 
 @contextmanager

@@ -7,6 +7,7 @@ from functools import partial
 
 import dagster as dg
 import httpx
+import pytest
 
 from ocr_pipeline.defs.courses import validated_courses
 from ocr_pipeline.defs.review import ReviewStoreResource, review_answers_sensor, review_tasks
@@ -16,6 +17,8 @@ from ocr_pipeline.review.images import read_image
 from ocr_pipeline.review.web import create_app
 from ocr_pipeline_tests.review_screenshots import TOKEN, TOKENS, hard_catalog_pdf, serving
 from ocr_pipeline_tests.test_pipeline import read_parquet
+
+pytestmark = pytest.mark.slow
 
 KEY = "Example U/catalog.pdf"
 
@@ -61,7 +64,8 @@ def test_an_accepted_answer_corrects_parquet_and_dynamodb_and_survives_re_ocr(cl
         assert not read_parquet(cloud, "output/pages/")["needs_review"].any()
         item = {i["course_code"]: i for i in cloud.dynamo_items(fixed.source_id)}["MATH 1A"]
         assert (item["title"], item["credits_max"], item["needs_review"]) == ("Calculus I", 4, False)
-        assert item["corrected_by"] == "alice" and item["corrected_at"] == fixed.corrected_at
+        assert item["corrected_by"] == "alice" and item["corrected_at"] == fixed.corrected_at.isoformat()
+        assert str(courses["corrected_at"].dtype) == "datetime64[us, UTC]"  # a timestamp analysts can compare
 
     check_corrected()
     rerun = materialize_document(instance, KEY, resources, run_config(ocr_policy="ocr"))

@@ -33,6 +33,8 @@ from ocr_pipeline_tests.test_serve_support import (
     wait_for,
 )
 
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
 LIMITS = {"max_body_bytes": 1_000_000, "max_pages": 3, "max_pixels": 4_000_000}
 IMAGE = text_image(["CHEM 101 General", "Credits 4 hours"])
 

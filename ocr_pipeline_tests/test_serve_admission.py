@@ -21,7 +21,9 @@ import psutil
 import pytest
 from reportlab.pdfgen import canvas
 
-from ocr_pipeline_tests.conftest import free_port
+from ocr_pipeline_tests.support import free_port
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 MB = 1024 * 1024
 

@@ -12,13 +12,16 @@ import io
 import boto3
 import pandas as pd
 import pyarrow.parquet as pq
+import pytest
 
 from ocr_pipeline.cli import main
 from ocr_pipeline.local_runs import failure_message, materialize_document
 from ocr_pipeline.models import source_id_for
+from ocr_pipeline.samples import generate_catalog
 from ocr_pipeline.storage.dynamo import DynamoCourseSink
 from ocr_pipeline.storage.parquet import COURSES_SCHEMA, PAGES_SCHEMA, table_bytes
-from ocr_pipeline_tests.synthetic.generator import generate_catalog
+
+pytestmark = pytest.mark.slow
 
 A, B = "Same U/catalog.pdf", "Same U/copy of catalog.pdf"
 

@@ -12,16 +12,18 @@ import numpy as np
 import pypdfium2 as pdfium
 import pytest
 
-from ocr_pipeline_tests.synthetic.cli import main
-from ocr_pipeline_tests.synthetic.generator import (
+from ocr_pipeline.samples import (
     LAYOUTS,
-    TRUTH_DIR,
     SyntheticCatalog,
     generate_catalog,
     scan,
     truth_from_json,
     truth_to_json,
 )
+from ocr_pipeline_tests.synthetic import TRUTH_DIR
+from ocr_pipeline_tests.synthetic.cli import main
+
+pytestmark = pytest.mark.slow
 
 EXPECTED_LAYOUTS = {
     "header_fields", "bold_runin_3col", "one_per_page", "requirement_list",

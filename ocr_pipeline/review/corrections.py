@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 from ocr_pipeline.catalog.codes import CodeMatcher
@@ -80,7 +81,7 @@ def apply_corrections(rows: Sequence[dict[str, Any]], corrections: Sequence[Corr
                 "page": page, "subject": subject, "number": number, "confidence": 1.0, "needs_review": False,
                 "extraction_method": original.get("extraction_method", page_methods.get(page, "text-layer")),
                 "catalog": catalog_name(info), "reasons": [], "box": original.get("box", []),
-                "corrected_by": correction.reviewer, "corrected_at": correction.at,
+                "corrected_by": correction.reviewer, "corrected_at": datetime.fromisoformat(correction.at),
             })
     merged.sort(key=lambda row: row["page"])
     occurrences: dict[str, int] = {}

@@ -5,8 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
+from ocr_pipeline.catalog.prerequisites import prerequisite_rows
 from ocr_pipeline.catalog.validate import ValidationRules, validate_entries
 from ocr_pipeline.models import DocumentInfo, PageResult
 from ocr_pipeline.review.corrections import apply_corrections, load_corrections
@@ -16,7 +20,7 @@ from ocr_pipeline.stages.read import load_page_results, sane_text_layers
 from ocr_pipeline.stages.work_keys import published_key, read_json, write_json
 from ocr_pipeline.storage.dynamo import DynamoCourseSink
 from ocr_pipeline.storage.objects import ObjectStore
-from ocr_pipeline.storage.parquet import COURSES_SCHEMA, PAGES_SCHEMA, hive_key, table_bytes
+from ocr_pipeline.storage.parquet import COURSES_SCHEMA, PAGES_SCHEMA, PREREQUISITES_SCHEMA, hive_key, table_bytes
 
 
 @dataclass(frozen=True)
@@ -31,11 +35,21 @@ class PublishSummary:
     dynamodb: dict[str, int] | None
     seconds: float
     preview: str
+    prerequisites_uri: str = ""
+    prerequisite_edges: int = 0
 
     def as_metadata(self) -> dict[str, Any]:
         return {"rows": self.rows, "rows_needing_review": self.needs_review, "flagged_pages": self.flagged_pages,
                 "courses_parquet": self.courses_uri, "pages_parquet": self.pages_uri,
+                "prerequisites_parquet": self.prerequisites_uri, "prerequisite_edges": self.prerequisite_edges,
                 "dynamodb": self.dynamodb or "disabled", "seconds": self.seconds}
+
+
+def openable(uri: str) -> str:
+    """What an analyst pastes into pandas or DuckDB: ``s3://…`` as is, a local file as its plain path (DuckDB
+    cannot open percent-encoded ``file://`` URIs)."""
+    parsed = urlparse(uri)
+    return url2pathname(parsed.path) if parsed.scheme == "file" else uri
 
 
 def page_rows(info: DocumentInfo, pages: list[PageResult], flags: Mapping[int, list[str]]) -> list[dict[str, Any]]:
@@ -59,13 +73,14 @@ def page_rows(info: DocumentInfo, pages: list[PageResult], flags: Mapping[int, l
 
 def publish_document(info: DocumentInfo, work: ObjectStore, output: ObjectStore, rules: ValidationRules,
                      sink: DynamoCourseSink | None, flag_rules: FlagRules = FlagRules()) -> PublishSummary:
-    """Validate the parsed entries, apply reviewers' corrections and publish the rows; replaces what
-    this partition published before."""
+    """Validate the parsed entries, apply reviewers' corrections and publish the rows (with the prerequisite
+    codes parsed from them, and their edge list); replaces what this partition published before."""
     started = time.perf_counter()
     pages = load_page_results(info.document_id, work)
     corrections = load_corrections(work, info.document_id)
     rows = apply_corrections(validate_entries(load_entries(info.document_id, work), info, pages, rules), corrections,
                              info, {page.ref.page: page.method for page in pages})
+    rows, edges = prerequisite_rows(rows)  # after corrections: a reviewer's prerequisites are parsed too
     ocr_pages = {page.ref.page for page in pages if page.method.startswith("ocr:")}
     flags = page_flags(pages, rows, sane_text_layers(work, info.document_id, ocr_pages),  # only OCR'd pages compared
                        load_page_doubts(info.document_id, work), flag_rules,
@@ -73,23 +88,31 @@ def publish_document(info: DocumentInfo, work: ObjectStore, output: ObjectStore,
     pages_table = page_rows(info, pages, flags)
     courses_key = hive_key("courses", info.institution, info.source_id, "courses.parquet")
     pages_key = hive_key("pages", info.institution, info.source_id, "pages.parquet")
+    prerequisites_key = hive_key("prerequisites", info.institution, info.source_id, "prerequisites.parquet")
     output.put(courses_key, table_bytes(rows, COURSES_SCHEMA))
     output.put(pages_key, table_bytes(pages_table, PAGES_SCHEMA))
+    output.put(prerequisites_key, table_bytes(edges, PREREQUISITES_SCHEMA))
 
     previous = read_json(work, published_key(info.partition_key)) if work.exists(published_key(info.partition_key)) else {}
-    for old_key in (previous.get("courses_key"), previous.get("pages_key")):
-        if old_key and old_key not in (courses_key, pages_key):
+    for old_key in (previous.get("courses_key"), previous.get("pages_key"), previous.get("prerequisites_key")):
+        if old_key and old_key not in (courses_key, pages_key, prerequisites_key):
             output.delete(old_key)
     dynamo = sink.replace_source(info.source_id, rows) if sink is not None else None
-    write_json(work, published_key(info.partition_key), {"document_id": info.document_id, "source_id": info.source_id,
-                                                         "courses_key": courses_key, "pages_key": pages_key})
+    write_json(work, published_key(info.partition_key), {
+        "document_id": info.document_id, "source_id": info.source_id,
+        "courses_key": courses_key, "pages_key": pages_key, "prerequisites_key": prerequisites_key,
+        # when this source object was first published: orders catalog editions without a year (catalog/changes.py)
+        "first_published_at": previous.get("first_published_at") or datetime.now(UTC).isoformat(),
+    })
     return PublishSummary(
         rows=len(rows),
         needs_review=sum(1 for row in rows if row["needs_review"]),
         flagged_pages=sorted(flags),
         page_reasons={page: list(flags[page]) for page in sorted(flags)},
-        courses_uri=output.uri(courses_key),
-        pages_uri=output.uri(pages_key),
+        courses_uri=openable(output.uri(courses_key)),
+        pages_uri=openable(output.uri(pages_key)),
+        prerequisites_uri=openable(output.uri(prerequisites_key)),
+        prerequisite_edges=len(edges),
         dynamodb=dynamo,
         seconds=round(time.perf_counter() - started, 3),
         preview=preview_markdown(rows, ("page", "course_code", "title", "credits_min", "credits_max", "needs_review")),

@@ -18,6 +18,7 @@ Tables keyed by ``document_id`` (before 0.2) are refused with the migration comm
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -44,6 +45,8 @@ def _item(row: dict[str, Any]) -> dict[str, Any]:
             continue
         if isinstance(value, float):
             value = Decimal(str(value))
+        elif isinstance(value, datetime):
+            value = value.isoformat()
         elif isinstance(value, list):
             value = [Decimal(str(v)) if isinstance(v, float) else v for v in value]
         item[key] = value

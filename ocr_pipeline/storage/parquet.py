@@ -1,4 +1,5 @@
-"""The analysts' Parquet contract: ``courses.parquet`` and ``pages.parquet`` schemas and writers."""
+"""The analysts' Parquet contract: ``courses.parquet``, ``pages.parquet``, ``prerequisites.parquet`` and
+``catalog_changes.parquet`` schemas and writers."""
 
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ COURSES_SCHEMA = pa.schema([
     ("reasons", pa.list_(pa.string())),
     ("box", pa.list_(pa.float64())),
     ("corrected_by", pa.string()),
-    ("corrected_at", pa.string()),
+    ("corrected_at", pa.timestamp("us", tz="UTC")),
+    ("prerequisite_codes", pa.list_(pa.string())),  # codes parsed from ``prerequisites`` (catalog/prerequisites.py)
 ])
 CONTRACT_COLUMNS = COURSES_SCHEMA.names[:15]
 
@@ -47,6 +49,35 @@ PAGES_SCHEMA = pa.schema([
     ("status", pa.string()),
     ("reasons", pa.list_(pa.string())),
 ])
+
+PREREQUISITES_SCHEMA = pa.schema([
+    ("source_id", pa.string()),
+    ("document_id", pa.string()),
+    ("institution", pa.string()),
+    ("course_code", pa.string()),
+    ("entry_id", pa.string()),
+    ("required_code", pa.string()),
+    ("group", pa.int32()),
+    ("kind", pa.string()),
+    ("required_in_catalog", pa.bool_()),
+])
+"""One edge per required code: ``course_code`` (row ``entry_id``) requires ``required_code``; edges with the
+same ``group`` are ``or``-alternatives (``kind`` = ``or``), different groups are all required."""
+
+CATALOG_CHANGES_SCHEMA = pa.schema([
+    ("institution", pa.string()),
+    ("from_source_id", pa.string()),
+    ("to_source_id", pa.string()),
+    ("from_catalog", pa.string()),
+    ("to_catalog", pa.string()),
+    ("course_code", pa.string()),
+    ("change", pa.string()),
+    ("old_value", pa.string()),
+    ("new_value", pa.string()),
+    ("from_page", pa.int32()),
+    ("to_page", pa.int32()),
+])
+"""Courses ``added``, ``removed``, ``renamed`` or with changed ``credits`` between consecutive editions."""
 
 
 def table_bytes(rows: Sequence[dict[str, Any]], schema: pa.Schema) -> bytes:
@@ -65,6 +96,10 @@ def hive_key(dataset: str, institution: str | None, source_id: str, filename: st
     ``source_id`` columns inside the files, so pandas, pyarrow and DuckDB read the whole dataset
     with their default hive discovery.
     """
+    return f"{dataset}/institution_key={institution_segment(institution)}/source_key={source_id}/{filename}"
+
+
+def institution_segment(institution: str | None) -> str:
+    """The ``institution_key`` partition value (``_unknown`` for a null institution)."""
     value = institution if institution else "_unknown"  # Hive's null marker would leave pyarrow no type to infer
-    safe = value.replace("/", "_").replace("=", "_")
-    return f"{dataset}/institution_key={safe}/source_key={source_id}/{filename}"
+    return value.replace("/", "_").replace("=", "_")

@@ -70,16 +70,16 @@ from ocr_pipeline.catalog.validate import ValidationRules
 from ocr_pipeline.models import CourseEntry, PageText
 from ocr_pipeline.ocr.base import LazyEngine, OcrEngine, PageImage
 from ocr_pipeline.ocr.registry import build_engine
-from ocr_pipeline.stages.ingest import inspect_document, institution_for, partition_key_for
-from ocr_pipeline.stages.read import load_page_results, read_document
-from ocr_pipeline.stages.render import RenderSettings, render_document
-from ocr_pipeline.storage.objects import LocalObjectStore
-from ocr_pipeline_tests.synthetic.generator import (
+from ocr_pipeline.samples import (
     LAYOUTS,
     TruthCourse,
     generate_catalog,
     scan,
 )
+from ocr_pipeline.stages.ingest import inspect_document, institution_for, partition_key_for
+from ocr_pipeline.stages.read import load_page_results, read_document
+from ocr_pipeline.stages.render import RenderSettings, render_document
+from ocr_pipeline.storage.objects import LocalObjectStore
 
 
 @dataclass

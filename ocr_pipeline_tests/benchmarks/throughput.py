@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
-from ocr_pipeline_tests.synthetic.generator import LAYOUTS, generate_catalog, scan
+from ocr_pipeline.samples import LAYOUTS, generate_catalog, scan
 
 ROW = "{:<34} {:>6} {:>9} {:>8} {:>9} {:>7}"
 
@@ -253,7 +253,7 @@ def bench_sensor(objects: int) -> None:
 
     from ocr_pipeline.defs.resources import StorageResource
     from ocr_pipeline.defs.sensors import s3_catalog_upload_sensor
-    from ocr_pipeline_tests.conftest import free_port
+    from ocr_pipeline_tests.support import free_port
 
     for name, value in {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
                         "AWS_EC2_METADATA_DISABLED": "true"}.items():

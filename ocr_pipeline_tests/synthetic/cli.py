@@ -6,8 +6,8 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from .generator import LAYOUTS, TRUTH_DIR, generate_catalog, scan
-from .truth import truth_json_text
+from ocr_pipeline.samples import LAYOUTS, generate_catalog, scan, truth_json_text
+from ocr_pipeline_tests.synthetic import TRUTH_DIR
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,15 +2,15 @@
 
 ``generate_catalog(layout, seed=...)`` renders one of ``LAYOUTS`` to a PDF with a real text
 layer and returns the entries it printed as ``TruthCourse`` records; ``scan`` turns any PDF into
-an image-only imitation of a scan. The committed files in ``truth/`` are the truth for seed 0
-with default arguments.
+an image-only imitation of a scan. ``ocr-pipeline demo`` and the tests and benchmarks
+(``ocr_pipeline_tests``, whose ``synthetic/truth/`` holds the committed truth for seed 0 with
+default arguments) use them. Needs reportlab (the ``samples`` extra) and the DejaVu fonts.
 """
 
 from __future__ import annotations
 
 import io
 import random
-from pathlib import Path
 
 import numpy as np
 import pypdfium2 as pdfium
@@ -23,7 +23,6 @@ from .truth import SyntheticCatalog, TruthCourse, truth_from_json, truth_to_json
 
 __all__ = [
     "LAYOUTS",
-    "TRUTH_DIR",
     "SyntheticCatalog",
     "TruthCourse",
     "generate_catalog",
@@ -33,7 +32,6 @@ __all__ = [
 ]
 
 LAYOUTS: tuple[str, ...] = tuple(LAYOUT_FUNCTIONS)
-TRUTH_DIR = Path(__file__).with_name("truth")
 
 
 def generate_catalog(

@@ -8,6 +8,7 @@ columns, breaking to the next column or page when a column is full.
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -26,7 +27,10 @@ _ONSETS = frozenset({"bl", "br", "ch", "ck", "cl", "cr", "dr", "fl", "fr", "gh",
 @cache
 def dejavu(name: str) -> str:
     """Register the DejaVu TTF ``name`` (e.g. "DejaVuSerif-Bold") once and return the font name."""
-    pdfmetrics.registerFont(TTFont(name, f"{_DEJAVU_DIR}/{name}.ttf"))
+    path = f"{_DEJAVU_DIR}/{name}.ttf"
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"the sample catalogs need the DejaVu fonts: no {path} (Debian: fonts-dejavu)")
+    pdfmetrics.registerFont(TTFont(name, path))
     return name
 
 
