@@ -140,11 +140,16 @@ def demo(args: argparse.Namespace) -> int:
             .head(8)
             .to_string(index=False)
         )
-    print(
-        f"See the same runs in the UI: cd {root} && DAGSTER_HOME={home} dagster dev -m ocr_pipeline.definitions"
-        "   (then open http://127.0.0.1:3000)"
-    )
+    print(f"See the same runs in the UI: cd {root} && DAGSTER_HOME={home} dagster dev {_code_location()}"
+          "   (then open http://127.0.0.1:3000)")
     return 0 if all(v is None for v in outcomes.values()) else 1
+
+
+def _code_location() -> str:
+    """``-w <checkout>/workspace.yaml`` (it names the code location, so ``dagster dev`` logs no warning about an
+    unnamed one), else ``-m`` for an installed package without a checkout."""
+    workspace = REPO_DAGSTER_YAML.with_name("workspace.yaml")
+    return f"-w {workspace}" if workspace.exists() else "-m ocr_pipeline.definitions"
 
 
 def _pdf_files(paths: Sequence[str]) -> tuple[dict[Path, str | None], Path]:

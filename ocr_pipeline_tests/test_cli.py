@@ -58,10 +58,12 @@ def test_dg_check_defs_passes(tmp_path):
     assert "All definitions loaded successfully" in completed.stdout + completed.stderr
 
 
-def test_demo_publishes_a_dataset_analysts_read_with_pandas_and_duckdb(tmp_path):
+def test_demo_publishes_a_dataset_analysts_read_with_pandas_and_duckdb(tmp_path, capsys):
     import duckdb
 
     assert main(["demo", "--directory", str(tmp_path)]) == 0
+    # the UI hint names the workspace file (a named code location: no warning in every dagster dev log line)
+    assert f"dagster dev -w {ROOT / 'workspace.yaml'}" in capsys.readouterr().out
     courses = pd.read_parquet(tmp_path / "data" / "output" / "courses")
     assert list(courses.columns[: len(CONTRACT_COLUMNS)]) == CONTRACT_COLUMNS
     assert set(courses["institution"]) == {"Example University", "Sample State College"}
