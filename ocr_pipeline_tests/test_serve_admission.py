@@ -21,7 +21,6 @@ import psutil
 import pytest
 from reportlab.pdfgen import canvas
 
-from ocr_pipeline_tests.support import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -69,23 +68,30 @@ class PeakRss:
         self._thread.join()
 
 
+def listening_port(process: psutil.Process) -> int | None:
+    ports = [c.laddr.port for c in process.net_connections(kind="tcp") if c.status == psutil.CONN_LISTEN]
+    return ports[0] if ports else None
+
+
 @contextmanager
 def serving(*options: str) -> Iterator[tuple[str, int]]:
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "ocr_pipeline.cli", "serve", "--port", str(port),
+    """The service on a port the OS picks (``--port 0``) and that this very process holds: a free port chosen
+    beforehand could be taken by another test's server in between, and the pings would reach that one."""
+    process = subprocess.Popen([sys.executable, "-m", "ocr_pipeline.cli", "serve", "--port", "0",
                                 "--engine", "rapidocr", "--log-level", "warning", *options])
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
+        deadline, url = time.monotonic() + 120, None
+        while time.monotonic() < deadline and process.poll() is None:
+            if url is None and (port := listening_port(psutil.Process(process.pid))):
+                url = f"http://127.0.0.1:{port}"
             try:
-                if httpx.get(url + "/ping", trust_env=False).status_code == 200:
+                if url and httpx.get(url + "/ping", trust_env=False).json().get("backend") == "rapidocr":
                     break
-            except httpx.TransportError:
+            except (httpx.TransportError, ValueError):
                 pass
             time.sleep(0.3)
         else:
-            pytest.fail("the service did not become healthy in 120 s")
+            pytest.fail(f"the service did not become healthy in 120 s (exit code {process.poll()})")
         yield url, process.pid
     finally:
         process.terminate()
