@@ -23,11 +23,10 @@ warnings.filterwarnings("ignore", category=dg.BetaWarning)
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
 from ocr_pipeline.defs.progress import PROGRESS
-from ocr_pipeline.defs.resources import DynamoResource, OcrEngineResource, StorageResource
-from ocr_pipeline.defs.review import ReviewStoreResource
-from ocr_pipeline.local_runs import failure_message, materialize_document, run_config
+from ocr_pipeline.defs.resources import DynamoResource, OcrEngineResource, ReviewStoreResource, StorageResource
+from ocr_pipeline.materialize import failure_message, materialize_document, run_config
 from ocr_pipeline.ocr.registry import DEFAULT_CPU_ENGINE, ENGINES
-from ocr_pipeline.stages.ingest import institution_for, partition_key_for
+from ocr_pipeline.stages.raw_catalog_pdfs import institution_for, partition_key_for
 from ocr_pipeline.storage.objects import LocalObjectStore
 from ocr_pipeline.storage.parquet import COURSES_SCHEMA, PAGES_SCHEMA, PREREQUISITES_SCHEMA
 

@@ -9,10 +9,8 @@ from typing import NamedTuple
 
 from reportlab.lib.pagesizes import LETTER
 
-from ocr_pipeline.defs.resources import DynamoResource, OcrEngineResource, StorageResource
-from ocr_pipeline.defs.review import ReviewStoreResource
+from ocr_pipeline.defs.resources import DynamoResource, OcrEngineResource, ReviewStoreResource, StorageResource
 from ocr_pipeline.samples.render import Catalog, Flow, words
-
 
 
 class Course(NamedTuple):

@@ -14,8 +14,7 @@ import dagster as dg
 import pytest
 from moto.server import ThreadedMotoServer
 
-from ocr_pipeline.defs.resources import DynamoResource, OcrEngineResource, StorageResource
-from ocr_pipeline.defs.review import ReviewStoreResource
+from ocr_pipeline.defs.resources import DynamoResource, OcrEngineResource, ReviewStoreResource, StorageResource
 from ocr_pipeline_tests.support import free_port
 
 REPO = Path(__file__).resolve().parents[1]

@@ -64,8 +64,8 @@ GROUPS: dict[str, Group] = {
         ("ocr_pipeline/stages/landing_scan.py",),
         (T + "test_sensor.py", T + "test_regressions_mutants.py",
          "-k", "sensor or pass or watermark or seen or cursor or timestamps or etag")),
-    "publish": Group(
-        ("ocr_pipeline/stages/publish.py",),
+    "validated_courses": Group(
+        ("ocr_pipeline/stages/validated_courses.py",),
         (T + "test_regressions_mutants.py", T + "test_pipeline.py",
          "-k", "rerun or rows or content or born_digital or huge")),
     "review": Group(
@@ -84,7 +84,7 @@ HAND_MUTANTS = [
     ("dynamo.py: another object's rows written under this object", "ocr_pipeline/storage/dynamo.py",
      'if any(row["source_id"] != source_id for row in rows):', "if False:",
      "test_regressions_mutants.py::test_dynamo_items_of_the_earlier_content_are_deleted"),
-    ("publish.py: old Parquet files not deleted", "ocr_pipeline/stages/publish.py",
+    ("validated_courses.py: old Parquet files not deleted", "ocr_pipeline/stages/validated_courses.py",
      "output.delete(old_key)", "pass",
      "test_regressions_mutants.py::test_changed_content_replaces_the_earlier_rows_in_parquet_and_dynamodb"),
     ("landing_scan.py: pass start reset every tick", "ocr_pipeline/stages/landing_scan.py",

@@ -9,7 +9,7 @@ from ocr_pipeline.catalog.changes import Edition, catalog_changes, change_counts
 from ocr_pipeline.definitions import defs
 from ocr_pipeline.defs.catalog_changes import catalog_changes as catalog_changes_asset
 from ocr_pipeline.defs.catalog_changes import daily_catalog_changes
-from ocr_pipeline.local_runs import failure_message, materialize_document, run_config
+from ocr_pipeline.materialize import failure_message, materialize_document, run_config
 from ocr_pipeline.storage.parquet import CATALOG_CHANGES_SCHEMA
 from ocr_pipeline_tests.catalog_samples import Course, catalog_pdf, local_resources
 

@@ -8,7 +8,7 @@ import dagster as dg
 import pytest
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
-from ocr_pipeline.local_runs import CATALOG_GRAPH, failure_message, materialize_document
+from ocr_pipeline.materialize import CATALOG_GRAPH, failure_message, materialize_document
 from ocr_pipeline.samples import generate_catalog
 from ocr_pipeline_tests.review_screenshots import hard_catalog_pdf
 

@@ -22,14 +22,14 @@ import torch
 from transformers import DeepseekOcr2ForConditionalGeneration
 
 from ocr_pipeline.defs import resources as resources_module
-from ocr_pipeline.defs.ingest import raw_catalog_pdfs
-from ocr_pipeline.defs.ocr import ocr_pages
-from ocr_pipeline.defs.pages import rendered_pages
+from ocr_pipeline.defs.ocr_pages import ocr_pages
 from ocr_pipeline.defs.partitions import catalog_documents
+from ocr_pipeline.defs.raw_catalog_pdfs import raw_catalog_pdfs
+from ocr_pipeline.defs.rendered_pages import rendered_pages
 from ocr_pipeline.defs.resources import OcrEngineResource, default_resources
-from ocr_pipeline.local_runs import failure_message
+from ocr_pipeline.materialize import failure_message
 from ocr_pipeline.models import PageStatus
-from ocr_pipeline.ocr.deepseek2 import CONVERTED_CHECKPOINT, CheckpointError, DeepseekOcr2Engine
+from ocr_pipeline.ocr.deepseek_ocr2 import CONVERTED_CHECKPOINT, CheckpointError, DeepseekOcr2Engine
 from ocr_pipeline.ocr.hardware import Precision, UnsupportedHardware
 from ocr_pipeline.samples import generate_catalog, scan
 from ocr_pipeline_tests.benchmarks import gpu_deepseek

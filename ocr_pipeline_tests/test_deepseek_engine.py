@@ -15,8 +15,8 @@ from PIL import Image, ImageDraw
 
 from ocr_pipeline.models import PageRef, PageStatus
 from ocr_pipeline.ocr.base import PageImage
-from ocr_pipeline.ocr.deepseek2 import DeepseekOcr2Engine, NGramRepeatGuard
 from ocr_pipeline.ocr.deepseek_common import NO_EOS_REASON, NON_FINITE_REASON
+from ocr_pipeline.ocr.deepseek_ocr2 import DeepseekOcr2Engine, NGramRepeatGuard
 from ocr_pipeline.ocr.registry import ENGINES
 from ocr_pipeline_tests.benchmarks import gpu_deepseek
 
@@ -155,7 +155,7 @@ def test_default_budget_fills_the_context(tiny: Any, pages: list[PageImage], mon
 def test_nan_probabilities_flag_the_page(tiny: Any, pages: list[PageImage], monkeypatch: pytest.MonkeyPatch) -> None:
     """fp16 overflow gives NaN logits; a NaN confidence would pass every ``<`` threshold, so it is 0 and flagged."""
     model, processor = tiny
-    monkeypatch.setattr("ocr_pipeline.ocr.deepseek2.ChosenTokenProbs.probs",
+    monkeypatch.setattr("ocr_pipeline.ocr.deepseek_ocr2.ChosenTokenProbs.probs",
                         lambda self: torch.full((len(self.steps[0]), len(self.steps)), float("nan")))
     engine = DeepseekOcr2Engine.from_model(model, processor, batch_size=1, max_new_tokens=3)
     [result] = engine.recognize(pages[:1])

@@ -17,10 +17,10 @@ import torch
 from PIL import Image
 
 from ocr_pipeline.models import PageRef, PageStatus
-from ocr_pipeline.ocr import deepseek
+from ocr_pipeline.ocr import deepseek_ocr
 from ocr_pipeline.ocr.base import PageImage
-from ocr_pipeline.ocr.deepseek import MODES, DeepseekOcrEngine, Resolution, check_transformers
 from ocr_pipeline.ocr.deepseek_common import NO_EOS_REASON
+from ocr_pipeline.ocr.deepseek_ocr import MODES, DeepseekOcrEngine, Resolution, check_transformers
 from ocr_pipeline.ocr.hardware import (V1_REMOTE_ATTENTIONS, V1_REMOTE_DTYPE, Precision, UnsupportedHardware,
                                        choose_precision)
 
@@ -85,7 +85,7 @@ def fake_gpu(monkeypatch: pytest.MonkeyPatch, capability: tuple[int, int], name:
 
 def test_constructor_refuses_a_t4_at_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
     fake_gpu(monkeypatch, (7, 5), "Tesla T4")
-    monkeypatch.setattr(deepseek, "_load", lambda *a: pytest.fail("nothing may load on a T4"))
+    monkeypatch.setattr(deepseek_ocr, "_load", lambda *a: pytest.fail("nothing may load on a T4"))
     with pytest.raises(UnsupportedHardware, match="Tesla T4.*deepseek-ocr-2"):
         DeepseekOcrEngine(model_path="/models/DeepSeek-OCR")
 

@@ -9,7 +9,7 @@ from dagster._core.definitions.partitions.utils.base import raise_error_on_inval
 from ocr_pipeline.pdf.document import DocumentError, open_pdf, summarise_pdf
 from ocr_pipeline.pdf.pages import PageLimits, page_geometry
 from ocr_pipeline.samples import generate_catalog
-from ocr_pipeline.stages.ingest import institution_for, object_key_for, partition_key_for
+from ocr_pipeline.stages.raw_catalog_pdfs import institution_for, object_key_for, partition_key_for
 from ocr_pipeline_tests.pdf_samples import encrypted_pdf, zero_page_pdf
 
 
@@ -88,8 +88,8 @@ def test_a_page_too_large_for_the_pixel_cap_is_refused_not_rendered(tmp_path):
 
     from ocr_pipeline.models import PageStatus
     from ocr_pipeline.pdf.pages import PageLimits, page_geometry
-    from ocr_pipeline.stages.read import load_page_results, read_document
-    from ocr_pipeline.stages.render import RenderSettings, render_document
+    from ocr_pipeline.stages.ocr_pages import load_page_results, read_document
+    from ocr_pipeline.stages.rendered_pages import RenderSettings, render_document
     from ocr_pipeline.stages.work_keys import pages_key
     from ocr_pipeline.storage.objects import LocalObjectStore
     from ocr_pipeline_tests.pdf_samples import giant_page_pdf

@@ -28,11 +28,10 @@ import pytest
 from moto.server import ThreadedMotoServer
 from PIL import Image
 
-import ocr_pipeline.defs.courses as courses_defs
-import ocr_pipeline.stages.render as render_stage
-from ocr_pipeline.defs.resources import DynamoResource, OcrEngineResource, StorageResource
-from ocr_pipeline.defs.review import ReviewStoreResource
-from ocr_pipeline.local_runs import failure_message, materialize_document, run_config
+import ocr_pipeline.defs.course_catalog_tables as tables_defs
+import ocr_pipeline.stages.rendered_pages as render_stage
+from ocr_pipeline.defs.resources import DynamoResource, OcrEngineResource, ReviewStoreResource, StorageResource
+from ocr_pipeline.materialize import failure_message, materialize_document, run_config
 from ocr_pipeline.models import PageText
 from ocr_pipeline.ocr import registry
 from ocr_pipeline.ocr.base import PageImage
@@ -177,13 +176,13 @@ def test_s3_outage_mid_run_fails_naming_the_object_and_a_rerun_matches_a_clean_r
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
-    parse_document = courses_defs.parse_document
+    parse_document = tables_defs.parse_document
 
     def parse_after_outage(*args: Any, **kwargs: Any) -> Any:
         server.stop()
         return parse_document(*args, **kwargs)
 
-    monkeypatch.setattr(courses_defs, "parse_document", parse_after_outage)
+    monkeypatch.setattr(tables_defs, "parse_document", parse_after_outage)
     result = materialize_document(module_instance, DIGITAL_KEY, site.resources("outage", endpoint=endpoint, max_attempts=2))
     assert not result.success
     assert step_outcomes(result) == ({"raw_catalog_pdfs", "rendered_pages", "ocr_pages"}, {"course_catalog_tables"})
@@ -193,7 +192,7 @@ def test_s3_outage_mid_run_fails_naming_the_object_and_a_rerun_matches_a_clean_r
     assert message.startswith("course_catalog_tables: ") and f"/{site.bucket}/outage/work/documents/" in message
     assert site.keys("outage/output/") == []
 
-    monkeypatch.setattr(courses_defs, "parse_document", parse_document)
+    monkeypatch.setattr(tables_defs, "parse_document", parse_document)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:
@@ -245,7 +244,7 @@ def test_throttling_beyond_max_attempts_fails_naming_the_object(site: Site, modu
 def worker_main() -> None:
     """A run worker (``python -c``): runs the graph and stalls at ``FAULT_KILL_AT`` after touching
     ``FAULT_MARKER``, for the test to SIGKILL it there."""
-    import ocr_pipeline.stages.publish as publish_stage
+    import ocr_pipeline.stages.validated_courses as publish_stage
 
     marker = Path(os.environ["FAULT_MARKER"])
 

@@ -39,11 +39,11 @@ from botocore.exceptions import ClientError
 from dagster._core.definitions.instigation_logger import InstigationLogger
 
 from ocr_pipeline.defs.partitions import catalog_documents
-from ocr_pipeline.defs.resources import DynamoResource, OcrEngineResource, StorageResource
-from ocr_pipeline.defs.review import ReviewStoreResource, review_answers_sensor
+from ocr_pipeline.defs.resources import DynamoResource, OcrEngineResource, ReviewStoreResource, StorageResource
+from ocr_pipeline.defs.review_tasks import review_answers_sensor
 from ocr_pipeline.defs.schedules import retry_failed_documents
 from ocr_pipeline.defs.sensors import s3_catalog_upload_sensor
-from ocr_pipeline.local_runs import CATALOG_GRAPH, failure_message, materialize_document
+from ocr_pipeline.materialize import CATALOG_GRAPH, failure_message, materialize_document
 from ocr_pipeline.review.dynamo_store import DynamoReviewStore
 from ocr_pipeline.review.model import Answer, TaskStatus
 from ocr_pipeline.review.workflow import submit

@@ -10,8 +10,8 @@ from ocr_pipeline.catalog.parser import parse_pages
 from ocr_pipeline.catalog.profile import CatalogProfile
 from ocr_pipeline.catalog.validate import ValidationRules
 from ocr_pipeline.samples import LAYOUTS, generate_catalog
-from ocr_pipeline.stages.read import load_page_results, read_document
-from ocr_pipeline.stages.render import RenderSettings, render_document
+from ocr_pipeline.stages.ocr_pages import load_page_results, read_document
+from ocr_pipeline.stages.rendered_pages import RenderSettings, render_document
 from ocr_pipeline.storage.objects import LocalObjectStore
 
 

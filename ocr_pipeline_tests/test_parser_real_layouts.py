@@ -14,8 +14,8 @@ from reportlab.pdfgen.canvas import Canvas
 from ocr_pipeline.catalog.parser import page_doubts, parse_pages
 from ocr_pipeline.catalog.validate import ValidationRules, validate_entries
 from ocr_pipeline.models import CourseEntry, DocumentInfo, PageResult
-from ocr_pipeline.stages.read import load_page_results, read_document
-from ocr_pipeline.stages.render import RenderSettings, render_document
+from ocr_pipeline.stages.ocr_pages import load_page_results, read_document
+from ocr_pipeline.stages.rendered_pages import RenderSettings, render_document
 from ocr_pipeline.storage.objects import LocalObjectStore
 
 Draw = Callable[[Canvas], None]

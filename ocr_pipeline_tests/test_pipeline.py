@@ -10,9 +10,8 @@ import pandas as pd
 import pytest
 
 from ocr_pipeline.defs.resources import StorageResource
-
 from ocr_pipeline.defs.schedules import documents_to_retry
-from ocr_pipeline.local_runs import CATALOG_GRAPH, failure_message, materialize_document
+from ocr_pipeline.materialize import CATALOG_GRAPH, failure_message, materialize_document
 from ocr_pipeline.samples import generate_catalog, scan
 from ocr_pipeline.storage.parquet import CONTRACT_COLUMNS
 from ocr_pipeline_tests.pdf_samples import blank_page_pdf, encrypted_pdf, huge_page_pdf, zero_page_pdf

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from ocr_pipeline.catalog.prerequisites import CatalogShape, parse_prerequisites, prerequisite_rows
-from ocr_pipeline.local_runs import failure_message, materialize_document, run_config
+from ocr_pipeline.materialize import failure_message, materialize_document, run_config
 from ocr_pipeline.stages.migrate_source_keys import migrate_source_keys
 from ocr_pipeline.storage.objects import LocalObjectStore
 from ocr_pipeline.storage.parquet import CONTRACT_COLUMNS, COURSES_SCHEMA, PREREQUISITES_SCHEMA

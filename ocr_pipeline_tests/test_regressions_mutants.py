@@ -15,9 +15,9 @@ import dagster as dg
 import pyarrow.parquet as pq
 import pytest
 
-from ocr_pipeline.defs.courses import validated_courses
 from ocr_pipeline.defs.schedules import retry_failed_documents
-from ocr_pipeline.local_runs import failure_message, materialize_document
+from ocr_pipeline.defs.validated_courses import validated_courses
+from ocr_pipeline.materialize import failure_message, materialize_document
 from ocr_pipeline.models import source_id_for
 from ocr_pipeline.review.consensus import consensus
 from ocr_pipeline.review.model import Answer, TaskStatus
@@ -142,7 +142,8 @@ def test_rerunning_the_same_document_neither_duplicates_nor_loses_rows(cloud, in
 
 
 def test_changed_content_replaces_the_earlier_rows_in_parquet_and_dynamodb(cloud, instance):
-    """Kills the publish.py mutant (old Parquet files kept: 10 + 4 rows) and the dynamo.py earlier-content one."""
+    """Kills the validated_courses.py mutant (old Parquet files kept: 10 + 4 rows) and the dynamo.py earlier-content
+    one."""
     before = generate_catalog("units_parenthetical", n_courses=10)
     after = generate_catalog("units_parenthetical", n_courses=4)
     cloud.upload(KEY, before.pdf)

@@ -16,9 +16,8 @@ import pyarrow.parquet as pq
 import pytest
 from botocore.stub import Stubber
 
-from ocr_pipeline.defs.resources import DynamoResource, OcrEngineResource, StorageResource
-from ocr_pipeline.defs.review import ReviewStoreResource
-from ocr_pipeline.local_runs import failure_message, materialize_document
+from ocr_pipeline.defs.resources import DynamoResource, OcrEngineResource, ReviewStoreResource, StorageResource
+from ocr_pipeline.materialize import failure_message, materialize_document
 from ocr_pipeline.samples import generate_catalog
 from ocr_pipeline.storage.dynamo import DynamoCourseSink, _item
 from ocr_pipeline.storage.objects import LocalObjectStore, ObjectInfo, S3ObjectStore, StorageError, open_store

@@ -26,17 +26,17 @@ from ocr_pipeline.catalog.parser import parse_pages
 from ocr_pipeline.catalog.profile import CatalogProfile, load_profile, profile_for
 from ocr_pipeline.catalog.validate import ValidationRules, validate_entries
 from ocr_pipeline.defs.checks import review_backlog, review_checks_job
-from ocr_pipeline.defs.courses import validated_courses
 from ocr_pipeline.defs.resources import StorageResource
 from ocr_pipeline.defs.schedules import daily_review_checks
-from ocr_pipeline.local_runs import failure_message, materialize_document
+from ocr_pipeline.defs.validated_courses import validated_courses
+from ocr_pipeline.materialize import failure_message, materialize_document
 from ocr_pipeline.models import CourseEntry, DocumentInfo, Line, PageRef, PageResult, PageStatus, PageText
 from ocr_pipeline.pdf.document import DocumentError
 from ocr_pipeline.review import cli as review_cli
 from ocr_pipeline.review.model import ReviewTask, TaskStatus, task_id_for
 from ocr_pipeline.review.sqlite_store import SqliteReviewStore
 from ocr_pipeline.samples import generate_catalog
-from ocr_pipeline.stages.ingest import inspect_document
+from ocr_pipeline.stages.raw_catalog_pdfs import inspect_document
 from ocr_pipeline.storage.objects import ObjectInfo, S3ObjectStore
 from ocr_pipeline.storage.parquet import PAGES_SCHEMA, hive_key, table_bytes
 from ocr_pipeline_tests.support import free_port

@@ -153,7 +153,7 @@ def test_pipeline_with_the_http_engine_gives_the_same_rows_as_the_local_engine(s
     import pandas as pd
 
     from ocr_pipeline.defs.resources import OcrEngineResource, StorageResource
-    from ocr_pipeline.local_runs import failure_message, materialize_document
+    from ocr_pipeline.materialize import failure_message, materialize_document
     from ocr_pipeline.samples import generate_catalog, scan
     from ocr_pipeline.storage.parquet import CONTRACT_COLUMNS
 

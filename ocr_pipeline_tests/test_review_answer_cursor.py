@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 import dagster as dg
 
-from ocr_pipeline.defs.resources import StorageResource
-from ocr_pipeline.defs.review import ReviewStoreResource, review_answers_sensor
+from ocr_pipeline.defs.resources import ReviewStoreResource, StorageResource
+from ocr_pipeline.defs.review_tasks import review_answers_sensor
 from ocr_pipeline.review.answer_cursor import LOOKBACK, AnswerCursor, advance, read_window
 from ocr_pipeline.review.model import TaskStatus, task_id_for
 from ocr_pipeline_tests.test_review_rules import answer, task
@@ -78,12 +78,12 @@ def test_the_sensor_handles_a_late_commit_and_then_stays_quiet(tmp_path):
 
 def test_the_review_store_follows_aws_region(monkeypatch):
     """Outside us-east-1 the review store must look in the deployment's region (the task definitions set it)."""
-    from ocr_pipeline.defs.review import review_definitions
+    from ocr_pipeline.defs.resources import default_resources
 
     monkeypatch.setenv("AWS_REGION", "eu-west-1")
-    assert review_definitions().resources["review_store"].aws_region == dg.EnvVar("AWS_REGION")
+    assert default_resources()["review_store"].aws_region == dg.EnvVar("AWS_REGION")
     monkeypatch.delenv("AWS_REGION")
-    assert review_definitions().resources["review_store"].aws_region == "us-east-1"
+    assert default_resources()["review_store"].aws_region == "us-east-1"
 
 
 def test_a_correction_run_refreshes_review_tasks_too():

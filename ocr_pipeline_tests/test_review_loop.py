@@ -9,9 +9,10 @@ import dagster as dg
 import httpx
 import pytest
 
-from ocr_pipeline.defs.courses import validated_courses
-from ocr_pipeline.defs.review import ReviewStoreResource, review_answers_sensor, review_tasks
-from ocr_pipeline.local_runs import failure_message, materialize_document, run_config
+from ocr_pipeline.defs.resources import ReviewStoreResource
+from ocr_pipeline.defs.review_tasks import review_answers_sensor, review_tasks
+from ocr_pipeline.defs.validated_courses import validated_courses
+from ocr_pipeline.materialize import failure_message, materialize_document, run_config
 from ocr_pipeline.review.auth import TokenAuth
 from ocr_pipeline.review.images import read_image
 from ocr_pipeline.review.web import create_app

@@ -7,11 +7,11 @@ import threading
 
 import pytest
 
+from ocr_pipeline.catalog.corrections import Correction, apply_corrections
+from ocr_pipeline.catalog.flags import FlagRules, page_flags
 from ocr_pipeline.models import DocumentInfo, Line, PageRef, PageResult, PageStatus, PageText
 from ocr_pipeline.review.consensus import consensus
-from ocr_pipeline.review.corrections import Correction, apply_corrections
 from ocr_pipeline.review.dynamo_store import DynamoReviewStore
-from ocr_pipeline.review.flags import FlagRules, page_flags
 from ocr_pipeline.review.model import Answer, ReviewTask, TaskStatus, task_id_for
 from ocr_pipeline.review.sqlite_store import SqliteReviewStore
 from ocr_pipeline.review.store import ConflictError, refresh
@@ -154,7 +154,7 @@ def test_dynamodb_store_uses_conditional_writes(moto_endpoint):
 
 
 def test_document_text_in_preview_markdown_never_becomes_markup():
-    from ocr_pipeline.stages.parse import preview_markdown
+    from ocr_pipeline.stages.course_catalog_tables import preview_markdown
 
     table = preview_markdown([{"page": 1, "title": "![x](http://evil.invalid/a.png) <img src=x> a|b"}], ("page", "title"))
     row = table.splitlines()[2]

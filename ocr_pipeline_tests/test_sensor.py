@@ -107,7 +107,7 @@ def test_cursor_stays_small_as_old_objects_age_out():
 def test_documents_already_run_are_not_requested_again_by_a_fresh_sensor(cloud, instance):
     """Issue 15: `dagster dev` after `ocr-pipeline demo` (or extract, or a backfill) re-ran every document, because
     the sensor starts with no cursor. An object whose version was already ingested is skipped; a new version is not."""
-    from ocr_pipeline.local_runs import failure_message, materialize_document
+    from ocr_pipeline.materialize import failure_message, materialize_document
     from ocr_pipeline.samples import generate_catalog
 
     catalog = generate_catalog("units_parenthetical", n_courses=3)

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from ocr_pipeline.cli import main
-from ocr_pipeline.local_runs import failure_message, materialize_document
+from ocr_pipeline.materialize import failure_message, materialize_document
 from ocr_pipeline.models import source_id_for
 from ocr_pipeline.samples import generate_catalog
 from ocr_pipeline.storage.dynamo import DynamoCourseSink

@@ -10,7 +10,7 @@ import dagster as dg
 
 from ocr_pipeline.defs.resources import StorageResource
 from ocr_pipeline.models import DocumentInfo
-from ocr_pipeline.stages.ingest import object_key_for
+from ocr_pipeline.stages.raw_catalog_pdfs import object_key_for
 from ocr_pipeline.stages.work_keys import document_info_key, failure_key, read_json, write_json
 from ocr_pipeline.storage.objects import StorageError
 

@@ -6,7 +6,7 @@ import time
 
 import dagster as dg
 
-from ocr_pipeline.stages.render import Progress
+from ocr_pipeline.stages.rendered_pages import Progress
 
 PROGRESS = logging.getLogger("ocr_pipeline.progress")
 

@@ -1,4 +1,4 @@
-"""Resources: object stores, the DynamoDB sink and the OCR engine, configured from the environment.
+"""Resources, all assembled here: object stores, DynamoDB sink, OCR engine and review store, from the environment.
 
 Every setting has a default that runs on a laptop; ``OCR_PIPELINE_*`` environment variables
 (read through Dagster's ``EnvVar``, so the UI shows where a value came from) point the same
@@ -16,6 +16,7 @@ import dagster as dg
 from ocr_pipeline.catalog.profile import CatalogProfile, profile_for
 from ocr_pipeline.ocr.base import OcrEngine
 from ocr_pipeline.ocr.registry import DEFAULT_CPU_ENGINE, build_engine, engine_class
+from ocr_pipeline.review.store import ReviewStore, open_review_store
 from ocr_pipeline.storage.dynamo import DynamoCourseSink
 from ocr_pipeline.storage.objects import ObjectStore, open_store
 
@@ -110,6 +111,21 @@ class OcrEngineResource(dg.ConfigurableResource):
         return _engine(self.engine, tuple(sorted(self.options().items())))
 
 
+DEFAULT_REVIEW_STORE_URI = "sqlite:///data/review.db"
+
+
+class ReviewStoreResource(dg.ConfigurableResource):
+    """Where review tasks live: ``sqlite:///path.db`` (embedded default) or ``dynamodb://table``."""
+
+    uri: str = DEFAULT_REVIEW_STORE_URI
+    endpoint_url: str | None = None
+    """For DynamoDB-compatible endpoints (moto, DynamoDB Local)."""
+    aws_region: str = "us-east-1"
+
+    def open(self) -> ReviewStore:
+        return open_review_store(self.uri, endpoint_url=self.endpoint_url, region=self.aws_region)
+
+
 @functools.cache
 def _engine(name: str, options: tuple[tuple[str, Any], ...]) -> OcrEngine:
     return build_engine(name, **dict(options))
@@ -118,6 +134,11 @@ def _engine(name: str, options: tuple[tuple[str, Any], ...]) -> OcrEngine:
 def _setting(name: str, default: Any) -> Any:
     """``EnvVar(name)`` when the variable is set, else the default."""
     return dg.EnvVar(name) if name in os.environ else default
+
+
+def _set_setting(name: str, default: Any) -> Any:
+    """``EnvVar(name)`` when the variable is set and not empty, else the default (the review store's variables)."""
+    return dg.EnvVar(name) if os.environ.get(name) else default
 
 
 def _flag(name: str, default: bool) -> bool:
@@ -148,6 +169,11 @@ def default_resources() -> dict[str, Any]:
             model_path=_setting("OCR_PIPELINE_MODEL_PATH", None),
             base_url=_setting("OCR_PIPELINE_OCR_BASE_URL", None),
             endpoint_name=_setting("OCR_PIPELINE_SAGEMAKER_ENDPOINT", None),
+        ),
+        "review_store": ReviewStoreResource(
+            uri=_set_setting("OCR_PIPELINE_REVIEW_STORE_URI", DEFAULT_REVIEW_STORE_URI),
+            endpoint_url=_set_setting("OCR_PIPELINE_REVIEW_ENDPOINT_URL", None),
+            aws_region=_setting("AWS_REGION", "us-east-1"),
         ),
     }
 

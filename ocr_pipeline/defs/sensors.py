@@ -7,8 +7,8 @@ import dagster as dg
 from ocr_pipeline.defs.jobs import process_catalog_document
 from ocr_pipeline.defs.partitions import catalog_documents
 from ocr_pipeline.defs.resources import StorageResource
-from ocr_pipeline.stages.ingest import ingested_etag, partition_key_for
 from ocr_pipeline.stages.landing_scan import ScanCursor, ScanLimits, scan_landing
+from ocr_pipeline.stages.raw_catalog_pdfs import ingested_etag, partition_key_for
 
 
 @dg.sensor(

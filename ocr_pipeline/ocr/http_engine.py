@@ -6,7 +6,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from ocr_pipeline.ocr.service_client import RETRY_STATUS, ServiceEngine, TransientError, retry_after_seconds
+from ocr_pipeline.ocr.ocr_service_client import RETRY_STATUS, ServiceEngine, TransientError, retry_after_seconds
 
 
 class HttpEngine(ServiceEngine):

@@ -10,8 +10,8 @@ from ocr_pipeline.ocr.base import OcrEngine
 ENGINES: dict[str, str] = {
     "rapidocr": "ocr_pipeline.ocr.rapid:RapidOcrEngine",
     "tesseract": "ocr_pipeline.ocr.tesseract:TesseractEngine",
-    "deepseek-ocr-2": "ocr_pipeline.ocr.deepseek2:DeepseekOcr2Engine",
-    "deepseek-ocr": "ocr_pipeline.ocr.deepseek:DeepseekOcrEngine",
+    "deepseek-ocr-2": "ocr_pipeline.ocr.deepseek_ocr2:DeepseekOcr2Engine",
+    "deepseek-ocr": "ocr_pipeline.ocr.deepseek_ocr:DeepseekOcrEngine",
     "openai-compatible": "ocr_pipeline.ocr.openai_compatible:OpenAICompatibleEngine",
     "http": "ocr_pipeline.ocr.http_engine:HttpEngine",
     "sagemaker": "ocr_pipeline.ocr.sagemaker:SageMakerEngine",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ocr_pipeline.ocr.service_client import RETRY_STATUS, ServiceEngine, TransientError
+from ocr_pipeline.ocr.ocr_service_client import RETRY_STATUS, ServiceEngine, TransientError
 
 
 class SageMakerEngine(ServiceEngine):

@@ -16,7 +16,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from ocr_pipeline.catalog.changes import Edition, catalog_changes, change_counts
-from ocr_pipeline.stages.parse import preview_markdown
+from ocr_pipeline.stages.course_catalog_tables import preview_markdown
 from ocr_pipeline.stages.work_keys import read_json
 from ocr_pipeline.storage.objects import ObjectInfo, ObjectStore
 from ocr_pipeline.storage.parquet import CATALOG_CHANGES_SCHEMA, institution_segment, table_bytes

@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from ocr_pipeline.stages.ingest import is_catalog_pdf
+from ocr_pipeline.stages.raw_catalog_pdfs import is_catalog_pdf
 from ocr_pipeline.storage.objects import ObjectInfo, ObjectStore
 
 

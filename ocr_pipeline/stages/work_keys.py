@@ -49,6 +49,15 @@ def page_doubts_key(document_id: str) -> str:
     return f"documents/{document_id}/page_doubts.json"
 
 
+def corrections_prefix(document_id: str) -> str:
+    """Reviewers' corrections of a document, one JSON file per page (``ocr_pipeline.stages.corrections``)."""
+    return f"documents/{document_id}/corrections/"
+
+
+def correction_key(document_id: str, page: int) -> str:
+    return f"{corrections_prefix(document_id)}{page:05d}.json"
+
+
 def write_json(store: ObjectStore, key: str, record: dict[str, Any]) -> None:
     store.put(key, json.dumps(record, ensure_ascii=False, indent=1).encode())
 

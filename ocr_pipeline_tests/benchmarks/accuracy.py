@@ -76,9 +76,9 @@ from ocr_pipeline.samples import (
     generate_catalog,
     scan,
 )
-from ocr_pipeline.stages.ingest import inspect_document, institution_for, partition_key_for
-from ocr_pipeline.stages.read import load_page_results, read_document
-from ocr_pipeline.stages.render import RenderSettings, render_document
+from ocr_pipeline.stages.ocr_pages import load_page_results, read_document
+from ocr_pipeline.stages.raw_catalog_pdfs import inspect_document, institution_for, partition_key_for
+from ocr_pipeline.stages.rendered_pages import RenderSettings, render_document
 from ocr_pipeline.storage.objects import LocalObjectStore
 
 
@@ -565,14 +565,14 @@ def run_real_document(pdf: Path, engine: OcrEngine) -> tuple[Any, Any]:
 
     with warnings.catch_warnings():  # the asset modules' beta warnings; only their config defaults are used
         warnings.simplefilter("ignore")
-        from ocr_pipeline.defs.courses import ValidationConfig
-        from ocr_pipeline.defs.ingest import IngestConfig
-        from ocr_pipeline.defs.pages import RenderConfig
+        from ocr_pipeline.defs.raw_catalog_pdfs import IngestConfig
+        from ocr_pipeline.defs.rendered_pages import RenderConfig
         from ocr_pipeline.defs.resources import OcrEngineResource
+        from ocr_pipeline.defs.validated_courses import ValidationConfig
+    from ocr_pipeline.catalog.flags import FlagRules
     from ocr_pipeline.catalog.validate import ValidationRules
-    from ocr_pipeline.review.flags import FlagRules
-    from ocr_pipeline.stages.parse import parse_document
-    from ocr_pipeline.stages.publish import publish_document
+    from ocr_pipeline.stages.course_catalog_tables import parse_document
+    from ocr_pipeline.stages.validated_courses import publish_document
     from ocr_pipeline.storage.parquet import hive_key
 
     landing = LocalObjectStore(pdf.parent)  # read only: the key is the file name, as `extract FILE...` makes it

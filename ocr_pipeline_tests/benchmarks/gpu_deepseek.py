@@ -38,7 +38,7 @@ from transformers import (DeepseekOcr2Config, DeepseekOcr2ForConditionalGenerati
 
 from ocr_pipeline.models import PageRef
 from ocr_pipeline.ocr.base import PageImage
-from ocr_pipeline.ocr.deepseek2 import DeepseekOcr2Engine, model_attn_implementation
+from ocr_pipeline.ocr.deepseek_ocr2 import DeepseekOcr2Engine, model_attn_implementation
 
 BOS, EOS, PAD = "<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>", "<｜▁pad▁｜>"
 """DeepSeek's begin/end-of-sentence and padding tokens, spelled as in its tokenizer."""

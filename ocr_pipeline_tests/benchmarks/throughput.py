@@ -122,9 +122,8 @@ def worker(directory: Path, single_run: bool) -> None:
     """The measured part: one Dagster instance, local stores; a run per document, or one run for all."""
     import dagster as dg
 
-    from ocr_pipeline.defs.resources import DynamoResource, OcrEngineResource, StorageResource
-    from ocr_pipeline.defs.review import ReviewStoreResource
-    from ocr_pipeline.local_runs import CATALOG_GRAPH, failure_message, materialize_document, run_config
+    from ocr_pipeline.defs.resources import DynamoResource, OcrEngineResource, ReviewStoreResource, StorageResource
+    from ocr_pipeline.materialize import CATALOG_GRAPH, failure_message, materialize_document, run_config
 
     storage = StorageResource(landing_uri=str(directory / "landing"), work_uri=str(directory / "work"),
                               output_uri=str(directory / "output"))
@@ -205,7 +204,7 @@ def bench_text(root: Path) -> None:
 
 def bench_parse(root: Path) -> None:
     from ocr_pipeline.catalog.parser import parse_pages
-    from ocr_pipeline.stages.read import load_page_results
+    from ocr_pipeline.stages.ocr_pages import load_page_results
     from ocr_pipeline.storage.objects import LocalObjectStore
 
     work = LocalObjectStore(root / "text-600" / "work")
@@ -224,7 +223,7 @@ def bench_ocr(root: Path, total_pages: int) -> None:
     for number, data in enumerate(documents):
         (directory / "landing" / f"scanned-{number:02d}.pdf").write_bytes(data)
     measured = run_pipeline(directory)
-    from ocr_pipeline.stages.read import load_page_results
+    from ocr_pipeline.stages.ocr_pages import load_page_results
     from ocr_pipeline.storage.objects import LocalObjectStore
 
     work = LocalObjectStore(directory / "work")

@@ -7,12 +7,13 @@ from typing import Any
 
 import dagster as dg
 
-from ocr_pipeline.defs.courses import course_catalog_tables, validated_courses
-from ocr_pipeline.defs.ingest import raw_catalog_pdfs
-from ocr_pipeline.defs.ocr import ocr_pages
-from ocr_pipeline.defs.pages import rendered_pages
+from ocr_pipeline.defs.course_catalog_tables import course_catalog_tables
+from ocr_pipeline.defs.ocr_pages import ocr_pages
 from ocr_pipeline.defs.partitions import CATALOG_DOCUMENTS
-from ocr_pipeline.defs.review import review_tasks
+from ocr_pipeline.defs.raw_catalog_pdfs import raw_catalog_pdfs
+from ocr_pipeline.defs.rendered_pages import rendered_pages
+from ocr_pipeline.defs.review_tasks import review_tasks
+from ocr_pipeline.defs.validated_courses import validated_courses
 
 CATALOG_GRAPH = [raw_catalog_pdfs, rendered_pages, ocr_pages, course_catalog_tables, validated_courses, review_tasks]
 

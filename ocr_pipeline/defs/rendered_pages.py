@@ -5,12 +5,11 @@ from typing import Literal
 import dagster as dg
 
 from ocr_pipeline.defs.documents import document_info, materialize_partitions, source_bytes
-
 from ocr_pipeline.defs.partitions import catalog_documents
 from ocr_pipeline.defs.progress import log_progress
 from ocr_pipeline.defs.resources import StorageResource
 from ocr_pipeline.pdf.document import DocumentError
-from ocr_pipeline.stages.render import RenderSettings, render_document
+from ocr_pipeline.stages.rendered_pages import RenderSettings, render_document
 
 
 class RenderConfig(dg.Config):

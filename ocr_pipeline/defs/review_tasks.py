@@ -2,37 +2,22 @@
 
 ``review_tasks`` runs after ``validated_courses``; ``review_answers_sensor`` writes each accepted
 answer as a correction to the work store and requests an ``apply_review_corrections`` run
-(``validated_courses`` only) for the document, once per task version.
+(``validated_courses``, then ``review_tasks``) for the document, once per task version. The review
+store is the ``review_store`` resource (``ReviewStoreResource``, ``defs/resources.py``).
 """
-
-import os
 
 import dagster as dg
 
 from ocr_pipeline.defs.documents import document_info, materialize_partitions, source_bytes
 from ocr_pipeline.defs.partitions import catalog_documents
-from ocr_pipeline.defs.resources import StorageResource
+from ocr_pipeline.defs.resources import ReviewStoreResource, StorageResource
 from ocr_pipeline.review.answer_cursor import AnswerCursor, advance, answer_key, read_window
-from ocr_pipeline.review.corrections import Correction, save_correction
 from ocr_pipeline.review.model import TaskStatus
-from ocr_pipeline.review.store import ReviewStore, open_review_store
-from ocr_pipeline.review.tasks import create_review_tasks
+from ocr_pipeline.stages.corrections import correction_from_task, save_correction
+from ocr_pipeline.stages.review_tasks import create_review_tasks
 
-DEFAULT_REVIEW_STORE_URI = "sqlite:///data/review.db"
 ANSWERS_PAGE = 500
 """Accepted tasks read per store query by the sensor (it follows pages until the window is read)."""
-
-
-class ReviewStoreResource(dg.ConfigurableResource):
-    """Where review tasks live: ``sqlite:///path.db`` (embedded default) or ``dynamodb://table``."""
-
-    uri: str = DEFAULT_REVIEW_STORE_URI
-    endpoint_url: str | None = None
-    """For DynamoDB-compatible endpoints (moto, DynamoDB Local)."""
-    aws_region: str = "us-east-1"
-
-    def open(self) -> ReviewStore:
-        return open_review_store(self.uri, endpoint_url=self.endpoint_url, region=self.aws_region)
 
 
 class ReviewConfig(dg.Config):
@@ -97,7 +82,7 @@ def review_answers_sensor(
     accepted, cursor = advance(cursor, listed)
     work = storage.work()
     for task in accepted:
-        save_correction(work, Correction.from_task(task))
+        save_correction(work, correction_from_task(task))
     if accepted:
         context.log.info(f"{len(accepted)} new accepted answers")
     return dg.SensorResult(
@@ -111,21 +96,4 @@ def review_answers_sensor(
         ],
         cursor=cursor.serialise(),
         skip_reason=None if accepted else "no new accepted answers",
-    )
-
-
-@dg.definitions
-def review_definitions() -> dg.Definitions:
-    uri = os.environ.get("OCR_PIPELINE_REVIEW_STORE_URI")
-    endpoint = os.environ.get("OCR_PIPELINE_REVIEW_ENDPOINT_URL")
-    store = ReviewStoreResource(
-        uri=dg.EnvVar("OCR_PIPELINE_REVIEW_STORE_URI") if uri else DEFAULT_REVIEW_STORE_URI,
-        endpoint_url=dg.EnvVar("OCR_PIPELINE_REVIEW_ENDPOINT_URL") if endpoint else None,
-        aws_region=dg.EnvVar("AWS_REGION") if "AWS_REGION" in os.environ else "us-east-1",
-    )
-    return dg.Definitions(
-        assets=[review_tasks],
-        jobs=[apply_review_corrections],
-        sensors=[review_answers_sensor],
-        resources={"review_store": store},
     )

@@ -14,7 +14,7 @@ from PIL import Image
 from ocr_pipeline.catalog.reading_order import reading_order
 from ocr_pipeline.models import Line, PageRef, PageResult, PageStatus, PageText
 from ocr_pipeline.ocr.base import OcrEngine, PageImage, failed_page
-from ocr_pipeline.stages.render import Progress
+from ocr_pipeline.stages.rendered_pages import Progress
 from ocr_pipeline.stages.work_keys import ocr_key, pages_key, read_jsonl, write_jsonl
 from ocr_pipeline.storage.objects import ObjectStore
 

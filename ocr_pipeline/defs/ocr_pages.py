@@ -7,14 +7,13 @@ the ``gpu`` concurrency pool bounds how many run at once across all runs.
 import dagster as dg
 
 from ocr_pipeline.defs.documents import document_info, materialize_partitions
-
 from ocr_pipeline.defs.partitions import catalog_documents
 from ocr_pipeline.defs.progress import log_progress
 from ocr_pipeline.defs.resources import OcrEngineResource, StorageResource
 from ocr_pipeline.deploy.ecs import gpu_step_tags
 from ocr_pipeline.models import PageStatus
 from ocr_pipeline.ocr.base import LazyEngine
-from ocr_pipeline.stages.read import read_document
+from ocr_pipeline.stages.ocr_pages import read_document
 
 GPU_POOL = "gpu"
 GPU_STEP_TAGS = gpu_step_tags()

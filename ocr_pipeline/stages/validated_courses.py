@@ -10,13 +10,14 @@ from typing import Any
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
+from ocr_pipeline.catalog.corrections import apply_corrections
+from ocr_pipeline.catalog.flags import FlagRules, page_flags
 from ocr_pipeline.catalog.prerequisites import prerequisite_rows
 from ocr_pipeline.catalog.validate import ValidationRules, validate_entries
 from ocr_pipeline.models import DocumentInfo, PageResult
-from ocr_pipeline.review.corrections import apply_corrections, load_corrections
-from ocr_pipeline.review.flags import FlagRules, page_flags
-from ocr_pipeline.stages.parse import load_entries, load_page_doubts, preview_markdown
-from ocr_pipeline.stages.read import load_page_results, sane_text_layers
+from ocr_pipeline.stages.corrections import load_corrections
+from ocr_pipeline.stages.course_catalog_tables import load_entries, load_page_doubts, preview_markdown
+from ocr_pipeline.stages.ocr_pages import load_page_results, sane_text_layers
 from ocr_pipeline.stages.work_keys import published_key, read_json, write_json
 from ocr_pipeline.storage.dynamo import DynamoCourseSink
 from ocr_pipeline.storage.objects import ObjectStore

@@ -8,7 +8,7 @@ from ocr_pipeline.defs.documents import materialize_partitions
 from ocr_pipeline.defs.partitions import catalog_documents
 from ocr_pipeline.defs.resources import StorageResource
 from ocr_pipeline.pdf.document import DocumentError
-from ocr_pipeline.stages.ingest import inspect_document, institution_for, object_key_for
+from ocr_pipeline.stages.raw_catalog_pdfs import inspect_document, institution_for, object_key_for
 from ocr_pipeline.stages.work_keys import document_info_key, quarantine_key, read_json, write_json
 from ocr_pipeline.storage.objects import StorageError
 

@@ -11,7 +11,7 @@ from typing import Any
 from ocr_pipeline.catalog.parser import page_doubts, parse_pages
 from ocr_pipeline.catalog.profile import CatalogProfile
 from ocr_pipeline.models import CourseEntry
-from ocr_pipeline.stages.read import load_page_results
+from ocr_pipeline.stages.ocr_pages import load_page_results
 from ocr_pipeline.stages.work_keys import (
     entries_key,
     page_doubts_key,
@@ -21,7 +21,6 @@ from ocr_pipeline.stages.work_keys import (
     write_jsonl,
 )
 from ocr_pipeline.storage.objects import ObjectStore
-
 
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()<>!#|{}~])")
 

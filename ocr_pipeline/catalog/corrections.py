@@ -1,19 +1,21 @@
-"""Accepted review answers as corrections: kept per document and page in the work store, applied
-over the machine's rows at publish time (so they survive a re-OCR of the same document)."""
+"""Reviewers' corrections applied over the machine's rows (pure).
+
+A :class:`Correction` is a page's entries as a person settled them; ``validated_courses`` applies
+every correction of a document at publish time, so they survive a re-OCR of the same document.
+Where they are kept (the work store) and how an accepted review task becomes one:
+``ocr_pipeline.stages.corrections``.
+"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from ocr_pipeline.catalog.codes import CodeMatcher
 from ocr_pipeline.catalog.validate import catalog_name
 from ocr_pipeline.models import DocumentInfo
-from ocr_pipeline.review.model import ReviewTask
-from ocr_pipeline.storage.objects import ObjectStore
 
 _CODES = CodeMatcher()
 
@@ -29,29 +31,6 @@ class Correction:
     at: str
     task_id: str
     version: int
-
-    @classmethod
-    def from_task(cls, task: ReviewTask) -> Correction:
-        if task.result is None:
-            raise ValueError(f"task {task.task_id} has no accepted answer")
-        return cls(task.document_id, task.page, task.result.entries, task.result.reviewer, task.result.at,
-                   task.task_id, task.version)
-
-
-def corrections_prefix(document_id: str) -> str:
-    return f"documents/{document_id}/corrections/"
-
-
-def save_correction(work: ObjectStore, correction: Correction) -> str:
-    """Write (or overwrite) the page's correction; returns its key."""
-    key = f"{corrections_prefix(correction.document_id)}{correction.page:05d}.json"
-    work.put(key, json.dumps({**asdict(correction), "entries": list(correction.entries)}, ensure_ascii=False).encode())
-    return key
-
-
-def load_corrections(work: ObjectStore, document_id: str) -> list[Correction]:
-    found = [json.loads(work.get(obj.key)) for obj in work.list(corrections_prefix(document_id)) if obj.key.endswith(".json")]
-    return [Correction(**{**data, "entries": tuple(data["entries"])}) for data in found]
 
 
 def _split_code(code: str) -> tuple[str, str]:
