@@ -59,9 +59,7 @@ def _show_progress() -> None:
         PROGRESS.propagate = False
 
 
-def _run_documents(
-    instance: dg.DagsterInstance, configs: Mapping[str, dict], resources: dict
-) -> dict[str, str | None]:
+def _run_documents(instance: dg.DagsterInstance, configs: Mapping[str, dict], resources: dict) -> dict[str, str | None]:
     """Materialise each partition with its run config; returns partition key -> failure message (None when it
     succeeded)."""
     _show_progress()
@@ -103,8 +101,11 @@ def demo(args: argparse.Namespace) -> int:
     except ModuleNotFoundError as error:
         if (error.name or "").partition(".")[0] != "reportlab":
             raise
-        print("ocr-pipeline demo renders its sample catalogs with reportlab, which is not installed: "
-              "pip install 'ocr_pipeline[samples]' (or, from a checkout, pip install -e '.[samples]')", file=sys.stderr)
+        print(
+            "ocr-pipeline demo renders its sample catalogs with reportlab, which is not installed: "
+            "pip install 'ocr_pipeline[samples]' (or, from a checkout, pip install -e '.[samples]')",
+            file=sys.stderr,
+        )
         return 2
     except FileNotFoundError as error:  # the DejaVu fonts (ocr_pipeline/samples/render.py)
         print(f"ocr-pipeline demo: {error}", file=sys.stderr)
@@ -139,8 +140,10 @@ def demo(args: argparse.Namespace) -> int:
             .head(8)
             .to_string(index=False)
         )
-    print(f"See the same runs in the UI: cd {root} && DAGSTER_HOME={home} dagster dev {_code_location()}"
-          "   (then open http://127.0.0.1:3000)")
+    print(
+        f"See the same runs in the UI: cd {root} && DAGSTER_HOME={home} dagster dev {_code_location()}"
+        "   (then open http://127.0.0.1:3000)"
+    )
     return 0 if all(v is None for v in outcomes.values()) else 1
 
 
@@ -185,8 +188,9 @@ def extract(args: argparse.Namespace) -> int:
     if not files:
         print("ocr-pipeline extract: no PDF files given", file=sys.stderr)
         return 2
-    institutions = {partition_key_for(f.relative_to(landing_root).as_posix()): institution
-                    for f, institution in files.items()}
+    institutions = {
+        partition_key_for(f.relative_to(landing_root).as_posix()): institution for f, institution in files.items()
+    }
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -198,20 +202,24 @@ def extract(args: argparse.Namespace) -> int:
             "ocr_engine": OcrEngineResource(engine=args.engine),
             "review_store": ReviewStoreResource(uri=f"sqlite:///{tmp}/review.db"),
         }
-        configs = {key: run_config(
-            dpi=args.dpi,
-            ocr_policy=args.ocr,
-            institution=args.institution or institution,
-            log_level="INFO" if args.verbose else "CRITICAL",  # failures: one line each, tracebacks with --verbose
-        ) for key, institution in institutions.items()}
+        configs = {
+            key: run_config(
+                dpi=args.dpi,
+                ocr_policy=args.ocr,
+                institution=args.institution or institution,
+                log_level="INFO" if args.verbose else "CRITICAL",  # failures: one line each, tracebacks with --verbose
+            )
+            for key, institution in institutions.items()
+        }
         with _instance(Path(tmp) / "dagster_home") as instance:
             outcomes = _run_documents(instance, configs, resources)
         courses, pages = _summary(outcomes, LocalObjectStore(storage.output_uri), time.perf_counter() - started)
         courses.to_parquet(out / "courses.parquet", index=False)
         pages[PAGES_SCHEMA.names].to_parquet(out / "pages.parquet", index=False)
         edges = _collect_parquet(LocalObjectStore(storage.output_uri), "prerequisites", PREREQUISITES_SCHEMA)
-        edges[PREREQUISITES_SCHEMA.names].to_parquet(out / "prerequisites.parquet", index=False,
-                                                     schema=PREREQUISITES_SCHEMA)
+        edges[PREREQUISITES_SCHEMA.names].to_parquet(
+            out / "prerequisites.parquet", index=False, schema=PREREQUISITES_SCHEMA
+        )
     print(f"wrote {out / 'courses.parquet'}, {out / 'pages.parquet'} and {out / 'prerequisites.parquet'}")
     failed = {k: v for k, v in outcomes.items() if v is not None}
     for key, message in failed.items():
@@ -228,16 +236,20 @@ def migrate_source_keys(args: argparse.Namespace) -> int:
     if bool(args.old_table) != bool(args.new_table):
         print("ocr-pipeline migrate-source-keys: give both --old-table and --new-table, or neither", file=sys.stderr)
         return 2
-    stores = {name: open_store(uri, endpoint_url=args.s3_endpoint_url, region=args.region)
-              for name, uri in (("work", args.work_uri), ("output", args.output_uri))}
+    stores = {
+        name: open_store(uri, endpoint_url=args.s3_endpoint_url, region=args.region)
+        for name, uri in (("work", args.work_uri), ("output", args.output_uri))
+    }
     old_table = new_sink = None
     if args.old_table:
         old_table = dynamodb_client(endpoint_url=args.dynamodb_endpoint_url, region=args.region).Table(args.old_table)
         new_sink = DynamoCourseSink(args.new_table, endpoint_url=args.dynamodb_endpoint_url, region=args.region)
         new_sink.ensure_table() if args.create_table else new_sink.check_table()
     report = migrate(stores["work"], stores["output"], old_table=old_table, new_sink=new_sink)
-    print(f"migrated {len(report.migrated)} partitions ({len(report.already_done)} already done), "
-          f"copied {report.items_copied} DynamoDB items, deleted {report.files_deleted} old Parquet files")
+    print(
+        f"migrated {len(report.migrated)} partitions ({len(report.already_done)} already done), "
+        f"copied {report.items_copied} DynamoDB items, deleted {report.files_deleted} old Parquet files"
+    )
     if args.old_table:
         print(f"check the new table, set OCR_PIPELINE_DYNAMODB_TABLE={args.new_table}, then delete {args.old_table}")
     return 0
@@ -249,45 +261,82 @@ def build_parser() -> argparse.ArgumentParser:
         description="Turn PDF course catalogs into validated course records (Dagster assets, run locally).",
         epilog="ocr-pipeline serve --help and ocr-pipeline review serve --help describe the two services.",
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{demo,extract,migrate-source-keys,serve,review}")
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="{demo,extract,migrate-source-keys,serve,review}"
+    )
     demo_parser = commands.add_parser(
-        "demo", help="run two sample catalogs (one scanned) through the whole graph",
+        "demo",
+        help="run two sample catalogs (one scanned) through the whole graph",
         description="Run two sample catalogs, one born-digital and one scanned, through the whole asset graph on "
-                    "an embedded Dagster instance; the Parquet and the runs stay for the Dagster UI.")
+        "an embedded Dagster instance; the Parquet and the runs stay for the Dagster UI.",
+    )
     demo_parser.add_argument("--directory", default=".", help="where data/ and .dagster_home/ go (default: here)")
     demo_parser.set_defaults(handler=demo)
     extract_parser = commands.add_parser(
-        "extract", help="extract course records from PDFs into Parquet files",
+        "extract",
+        help="extract course records from PDFs into Parquet files",
         description="Run PDFs through the same asset graph on a throwaway Dagster instance and write "
-                    "DIR/courses.parquet (one row per course, flagged rows with their reasons) and "
-                    "DIR/pages.parquet (one row per page: method, confidence, needs_review, status, reasons) and "
-                    "DIR/prerequisites.parquet (one row per course and prerequisite code it requires). "
-                    "Exit code 0 when every document succeeded, 1 when some failed (each named on stderr), "
-                    "2 for bad arguments.")
-    extract_parser.add_argument("paths", nargs="+", metavar="PDF_OR_DIR",
-                                help="PDF files, or directories searched for PDFs (a folder name is the institution)")
-    extract_parser.add_argument("--output", required=True, metavar="DIR",
-                                help="directory for courses.parquet, pages.parquet and prerequisites.parquet (created if missing)")
-    extract_parser.add_argument("--ocr", choices=("auto", "ocr", "text"), default="auto",
-                                help="auto: OCR only pages without a usable text layer (default); ocr: OCR every page; "
-                                     "text: never OCR (pages without text are flagged)")
-    extract_parser.add_argument("--engine", choices=sorted(ENGINES), default=DEFAULT_CPU_ENGINE, metavar="ENGINE",
-                                help=f"OCR engine, one of {', '.join(sorted(ENGINES))} (default: {DEFAULT_CPU_ENGINE}, "
-                                     "on the CPU, no download)")
-    extract_parser.add_argument("--dpi", type=int, default=144,
-                                help="resolution pages are rendered at for OCR (default: 144; lowered for huge pages)")
+        "DIR/courses.parquet (one row per course, flagged rows with their reasons) and "
+        "DIR/pages.parquet (one row per page: method, confidence, needs_review, status, reasons) and "
+        "DIR/prerequisites.parquet (one row per course and prerequisite code it requires). "
+        "Exit code 0 when every document succeeded, 1 when some failed (each named on stderr), "
+        "2 for bad arguments.",
+    )
+    extract_parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PDF_OR_DIR",
+        help="PDF files, or directories searched for PDFs (a folder name is the institution)",
+    )
+    extract_parser.add_argument(
+        "--output",
+        required=True,
+        metavar="DIR",
+        help="directory for courses.parquet, pages.parquet and prerequisites.parquet (created if missing)",
+    )
+    extract_parser.add_argument(
+        "--ocr",
+        choices=("auto", "ocr", "text"),
+        default="auto",
+        help="auto: OCR only pages without a usable text layer (default); ocr: OCR every page; "
+        "text: never OCR (pages without text are flagged)",
+    )
+    extract_parser.add_argument(
+        "--engine",
+        choices=sorted(ENGINES),
+        default=DEFAULT_CPU_ENGINE,
+        metavar="ENGINE",
+        help=f"OCR engine, one of {', '.join(sorted(ENGINES))} (default: {DEFAULT_CPU_ENGINE}, "
+        "on the CPU, no download)",
+    )
+    extract_parser.add_argument(
+        "--dpi",
+        type=int,
+        default=144,
+        help="resolution pages are rendered at for OCR (default: 144; lowered for huge pages)",
+    )
     extract_parser.add_argument("--institution", default=None, help="institution for every file (default: from folder)")
-    extract_parser.add_argument("--verbose", action="store_true", help="show Dagster's step logs and failures' tracebacks")
+    extract_parser.add_argument(
+        "--verbose", action="store_true", help="show Dagster's step logs and failures' tracebacks"
+    )
     extract_parser.set_defaults(handler=extract)
     migrate_parser = commands.add_parser(
-        "migrate-source-keys", help="one-off 0.1 -> 0.2 migration: rows keyed by source object, not content",
+        "migrate-source-keys",
+        help="one-off 0.1 -> 0.2 migration: rows keyed by source object, not content",
         description="Rewrite published Parquet under source_key=<source id> and copy DynamoDB items into a table "
-                    "keyed by source_id (DynamoDB cannot change a key schema in place). Safe to re-run. "
-                    "See docs/migrations.md.")
-    migrate_parser.add_argument("--work-uri", default=os.environ.get("OCR_PIPELINE_WORK_URI", "data/work"),
-                                help="the work store (default: $OCR_PIPELINE_WORK_URI or data/work)")
-    migrate_parser.add_argument("--output-uri", default=os.environ.get("OCR_PIPELINE_OUTPUT_URI", "data/output"),
-                                help="the Parquet output (default: $OCR_PIPELINE_OUTPUT_URI or data/output)")
+        "keyed by source_id (DynamoDB cannot change a key schema in place). Safe to re-run. "
+        "See docs/migrations.md.",
+    )
+    migrate_parser.add_argument(
+        "--work-uri",
+        default=os.environ.get("OCR_PIPELINE_WORK_URI", "data/work"),
+        help="the work store (default: $OCR_PIPELINE_WORK_URI or data/work)",
+    )
+    migrate_parser.add_argument(
+        "--output-uri",
+        default=os.environ.get("OCR_PIPELINE_OUTPUT_URI", "data/output"),
+        help="the Parquet output (default: $OCR_PIPELINE_OUTPUT_URI or data/output)",
+    )
     migrate_parser.add_argument("--s3-endpoint-url", default=os.environ.get("OCR_PIPELINE_S3_ENDPOINT_URL"))
     migrate_parser.add_argument("--old-table", help="the 0.1 DynamoDB table (keyed by document_id)")
     migrate_parser.add_argument("--new-table", help="the 0.2 table to copy into (keyed by source_id)")

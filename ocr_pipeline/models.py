@@ -59,8 +59,15 @@ class Line:
         return self.bold_chars >= len(self.text.rstrip())
 
     def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "box": list(self.box), "confidence": self.confidence, "size": self.size,
-                "bold_chars": self.bold_chars, "label": self.label, "cells": [list(c) for c in self.cells]}
+        return {
+            "text": self.text,
+            "box": list(self.box),
+            "confidence": self.confidence,
+            "size": self.size,
+            "bold_chars": self.bold_chars,
+            "label": self.label,
+            "cells": [list(c) for c in self.cells],
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Line:

@@ -20,8 +20,9 @@ class Course(NamedTuple):
     prerequisites: str | None = None
 
 
-DESCRIPTION = ("Covers the fundamental principles of the field with weekly problem sets, laboratory sessions "
-               "and a final project.")
+DESCRIPTION = (
+    "Covers the fundamental principles of the field with weekly problem sets, laboratory sessions and a final project."
+)
 
 
 def catalog_pdf(institution: str, title: str, courses: Sequence[Course]) -> bytes:
@@ -44,8 +45,9 @@ def catalog_pdf(institution: str, title: str, courses: Sequence[Course]) -> byte
 def local_resources(root: Path) -> dict:
     """The graph's resources on local folders under ``root`` (landing/, work/, output/, review.db)."""
     return {
-        "storage": StorageResource(landing_uri=str(root / "landing"), work_uri=str(root / "work"),
-                                   output_uri=str(root / "output")),
+        "storage": StorageResource(
+            landing_uri=str(root / "landing"), work_uri=str(root / "work"), output_uri=str(root / "output")
+        ),
         "dynamodb": DynamoResource(),
         "ocr_engine": OcrEngineResource(),
         "review_store": ReviewStoreResource(uri=f"sqlite:///{root / 'review.db'}"),

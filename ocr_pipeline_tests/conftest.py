@@ -22,8 +22,23 @@ REPO = Path(__file__).resolve().parents[1]
 _NOT_OURS = {".git", ".venv", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
 # New files with these suffixes that git would list as untracked are someone's work in progress (source,
 # docs, config), not a test's output; tests write data (*.db, *.parquet, *.pdf, *.png, logs) or ignored paths.
-_SOURCE_SUFFIXES = {".py", ".pyi", ".md", ".rst", ".toml", ".cfg", ".ini", ".txt", ".yaml", ".yml", ".json", ".sh",
-                    ".html", ".css", ".js"}
+_SOURCE_SUFFIXES = {
+    ".py",
+    ".pyi",
+    ".md",
+    ".rst",
+    ".toml",
+    ".cfg",
+    ".ini",
+    ".txt",
+    ".yaml",
+    ".yml",
+    ".json",
+    ".sh",
+    ".html",
+    ".css",
+    ".js",
+}
 
 
 def checkout_files() -> set[str]:
@@ -38,8 +53,14 @@ def checkout_files() -> set[str]:
 def _git_ignored(paths: list[str]) -> set[str] | None:
     """The paths git ignores; None when this is not a git checkout (or git is missing)."""
     try:
-        checked = subprocess.run(["git", "check-ignore", "--stdin", "-z"], cwd=REPO, input="\0".join(paths),
-                                 capture_output=True, text=True, timeout=60)
+        checked = subprocess.run(
+            ["git", "check-ignore", "--stdin", "-z"],
+            cwd=REPO,
+            input="\0".join(paths),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     if checked.returncode not in (0, 1):  # 1: none ignored; 128: not a repository
@@ -66,18 +87,26 @@ def tests_never_write_into_the_checkout() -> Iterator[None]:
     if not new:
         return
     ignored = _git_ignored(new)
-    left = [path for path in new if (ignored is not None and path in ignored)
-            or os.path.splitext(path)[1] not in _SOURCE_SUFFIXES]
-    assert not left, ("the tests wrote into the checkout (write under tmp_path instead; delete these): "
-                      + ", ".join(left))
+    left = [
+        path
+        for path in new
+        if (ignored is not None and path in ignored) or os.path.splitext(path)[1] not in _SOURCE_SUFFIXES
+    ]
+    assert not left, "the tests wrote into the checkout (write under tmp_path instead; delete these): " + ", ".join(
+        left
+    )
 
 
 @pytest.fixture(scope="session", autouse=True)
 def aws_test_credentials() -> Iterator[None]:
     """Dummy credentials so boto3 never looks for real ones (nothing leaves loopback)."""
     patch = pytest.MonkeyPatch()
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }.items():
         patch.setenv(name, value)
     yield
     patch.undo()
@@ -109,8 +138,13 @@ class Cloud:
         self.s3.put_object(Bucket=self.bucket, Key=f"landing/{key}", Body=data)
 
     def storage(self, **overrides) -> StorageResource:
-        return StorageResource(landing_uri=f"s3://{self.bucket}/landing", work_uri=f"s3://{self.bucket}/work",
-                               output_uri=f"s3://{self.bucket}/output", s3_endpoint_url=self.endpoint, **overrides)
+        return StorageResource(
+            landing_uri=f"s3://{self.bucket}/landing",
+            work_uri=f"s3://{self.bucket}/work",
+            output_uri=f"s3://{self.bucket}/output",
+            s3_endpoint_url=self.endpoint,
+            **overrides,
+        )
 
     def dynamodb(self) -> DynamoResource:
         return DynamoResource(enabled=True, table_name=self.table, endpoint_url=self.endpoint, create_table=True)
@@ -119,8 +153,12 @@ class Cloud:
         return ReviewStoreResource(uri=f"dynamodb://{self.table}-review?create=1", endpoint_url=self.endpoint)
 
     def resources(self, engine: str = "rapidocr", **storage_overrides) -> dict:
-        return {"storage": self.storage(**storage_overrides), "dynamodb": self.dynamodb(),
-                "ocr_engine": OcrEngineResource(engine=engine), "review_store": self.review_store()}
+        return {
+            "storage": self.storage(**storage_overrides),
+            "dynamodb": self.dynamodb(),
+            "ocr_engine": OcrEngineResource(engine=engine),
+            "review_store": self.review_store(),
+        }
 
     def dynamo_items(self, source_id: str) -> list[dict]:
         """The items of one source object (the table's partition key)."""

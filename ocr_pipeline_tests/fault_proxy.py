@@ -39,9 +39,11 @@ class Fault:
     hits: int = 0
 
     def matches(self, method: str, path: str, target: str | None) -> bool:
-        return ((self.method is None or self.method == method)
-                and (self.path is None or re.search(self.path, path) is not None)
-                and (self.target is None or self.target == target))
+        return (
+            (self.method is None or self.method == method)
+            and (self.path is None or re.search(self.path, path) is not None)
+            and (self.target is None or self.target == target)
+        )
 
 
 @dataclass(frozen=True)
@@ -85,8 +87,9 @@ class FaultProxy:
             fault = next((f for f in self.faults if f.hits < f.times and f.matches(method, path, target)), None)
             if fault is not None:
                 fault.hits += 1
-            self.requests.append(Request(method, path, target,
-                                         None if fault is None else "reset" if fault.reset else fault.code))
+            self.requests.append(
+                Request(method, path, target, None if fault is None else "reset" if fault.reset else fault.code)
+            )
             return fault
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
@@ -125,13 +128,19 @@ class FaultProxy:
 
             def _error(self, fault: Fault, *, dynamodb: bool) -> None:
                 if dynamodb:
-                    payload = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{fault.code}",
-                                          "message": "injected by fault_proxy"}).encode()
+                    payload = json.dumps(
+                        {
+                            "__type": f"com.amazonaws.dynamodb.v20120810#{fault.code}",
+                            "message": "injected by fault_proxy",
+                        }
+                    ).encode()
                     content_type = "application/x-amz-json-1.0"
                 else:
-                    payload = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{fault.code}</Code>'
-                               "<Message>injected by fault_proxy</Message><RequestId>fault-proxy</RequestId>"
-                               "</Error>").encode()
+                    payload = (
+                        f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{fault.code}</Code>'
+                        "<Message>injected by fault_proxy</Message><RequestId>fault-proxy</RequestId>"
+                        "</Error>"
+                    ).encode()
                     content_type = "application/xml"
                 self.send_response(fault.status)
                 self.send_header("Content-Type", content_type)

@@ -37,8 +37,18 @@ from urllib.parse import parse_qs, urlparse
 
 SUPPORTED_OPERATORS = frozenset(
     base + suffix
-    for base in ("StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringLike", "StringNotLike",
-                 "ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike", "Bool")
+    for base in (
+        "StringEquals",
+        "StringNotEquals",
+        "StringEqualsIgnoreCase",
+        "StringLike",
+        "StringNotLike",
+        "ArnEquals",
+        "ArnLike",
+        "ArnNotEquals",
+        "ArnNotLike",
+        "Bool",
+    )
     for suffix in ("", "IfExists")
 )
 """Condition operators this evaluator implements (the policies under ``docker/iam`` must use only these)."""
@@ -63,7 +73,8 @@ def _arn_like(pattern: str, value: str) -> bool:
     """ArnLike: the six colon-separated parts match one by one (wildcards within a part)."""
     pattern_parts, value_parts = pattern.split(":", 5), value.split(":", 5)
     return len(pattern_parts) == len(value_parts) == 6 and all(
-        _wildcard(p, v) for p, v in zip(pattern_parts, value_parts))
+        _wildcard(p, v) for p, v in zip(pattern_parts, value_parts)
+    )
 
 
 def _one_value_matches(operator: str, expected: str, actual: str) -> bool:
@@ -92,8 +103,9 @@ def conditions_hold(conditions: Mapping[str, Mapping[str, Any]], context: Mappin
                 if operator.endswith("IfExists") or negated:
                     continue
                 return False
-            matches = any(_one_value_matches(operator, str(e), str(a))
-                          for e in _as_list(expected) for a in _as_list(actual))
+            matches = any(
+                _one_value_matches(operator, str(e), str(a)) for e in _as_list(expected) for a in _as_list(actual)
+            )
             if matches == negated:
                 return False
     return True
@@ -119,8 +131,9 @@ def statement_applies(statement: Mapping[str, Any], action: str, resource: str, 
     return conditions_hold(statement.get("Condition", {}), context)
 
 
-def is_allowed(documents: Iterable[Mapping[str, Any]], action: str, resource: str,
-               context: Mapping[str, Any] | None = None) -> bool:
+def is_allowed(
+    documents: Iterable[Mapping[str, Any]], action: str, resource: str, context: Mapping[str, Any] | None = None
+) -> bool:
     """AWS's decision for one identity: an explicit Deny wins, else any matching Allow, else deny."""
     allowed = False
     for document in documents:
@@ -133,6 +146,7 @@ def is_allowed(documents: Iterable[Mapping[str, Any]], action: str, resource: st
 
 
 # --- the moto side (imported only by the server process) ---------------------------------------
+
 
 def _documents(access_key) -> list[dict[str, Any]]:
     from moto.iam.access_control import IAMPolicy
@@ -147,8 +161,7 @@ def _json_body(body: Any) -> dict[str, Any]:
         return {}
 
 
-def request_resources(service: str, action: str, region: str, account: str, resource: str,
-                      body: Any) -> list[str]:
+def request_resources(service: str, action: str, region: str, account: str, resource: str, body: Any) -> list[str]:
     """The ARNs AWS authorises this request against (moto checks non-S3 calls against ``*``)."""
     data = _json_body(body)
     if service == "dynamodb":
@@ -169,7 +182,11 @@ def request_resources(service: str, action: str, region: str, account: str, reso
         try:
             return [secretsmanager_backends[account][region].describe_secret(secret_id).arn]
         except Exception:  # noqa: BLE001 - unknown secret: authorise on what was asked for
-            return [secret_id if secret_id.startswith("arn:") else f"arn:aws:secretsmanager:{region}:{account}:secret:{secret_id}"]
+            return [
+                secret_id
+                if secret_id.startswith("arn:")
+                else f"arn:aws:secretsmanager:{region}:{account}:secret:{secret_id}"
+            ]
     return [resource]
 
 
@@ -200,8 +217,10 @@ def _check_action_permitted(self, resource: str) -> None:
         self._raise_access_denied()
 
 
-_ACCESS_DENIED = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
-                  b"<Message>Access Denied</Message><RequestId>iam-moto</RequestId></Error>")
+_ACCESS_DENIED = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
+    b"<Message>Access Denied</Message><RequestId>iam-moto</RequestId></Error>"
+)
 
 
 def _may_list(response, request) -> bool:
@@ -213,8 +232,9 @@ def _may_list(response, request) -> bool:
     if not match:
         return True  # unsigned requests are judged by moto's bucket policy logic
     try:
-        key = create_access_key(account_id=response.current_account, partition="aws",
-                                access_key_id=match.group(1), headers=request.headers)
+        key = create_access_key(
+            account_id=response.current_account, partition="aws", access_key_id=match.group(1), headers=request.headers
+        )
     except CreateAccessKeyFailure:
         return False
     return is_allowed(_documents(key), "s3:ListBucket", f"arn:aws:s3:::{response.bucket_name}")

@@ -45,70 +45,152 @@ class Group:
 
 GROUPS: dict[str, Group] = {
     "catalog_rules": Group(
-        ("ocr_pipeline/catalog/validate.py", "ocr_pipeline/catalog/profile.py", "ocr_pipeline/catalog/codes.py",
-         "ocr_pipeline/catalog/credits.py"),
-        (T + "test_regressions_untested.py", T + "test_parser_rules.py", T + "test_credits.py",
-         T + "test_parser_layouts.py", T + "test_parser_real_layouts.py",
-         "-k", "not review_serve and not backlog and not truncated and not profiles_dir")),
+        (
+            "ocr_pipeline/catalog/validate.py",
+            "ocr_pipeline/catalog/profile.py",
+            "ocr_pipeline/catalog/codes.py",
+            "ocr_pipeline/catalog/credits.py",
+        ),
+        (
+            T + "test_regressions_untested.py",
+            T + "test_parser_rules.py",
+            T + "test_credits.py",
+            T + "test_parser_layouts.py",
+            T + "test_parser_real_layouts.py",
+            "-k",
+            "not review_serve and not backlog and not truncated and not profiles_dir",
+        ),
+    ),
     "catalog_parser": Group(
-        ("ocr_pipeline/catalog/parser.py", "ocr_pipeline/catalog/tables.py", "ocr_pipeline/catalog/forms.py",
-         "ocr_pipeline/catalog/reading_order.py"),
-        (T + "test_parser_rules.py", T + "test_parser_layouts.py", T + "test_parser_real_layouts.py",
-         T + "test_reading_order.py", T + "test_regressions_untested.py", "-k", "parser or layout or reading")),
+        (
+            "ocr_pipeline/catalog/parser.py",
+            "ocr_pipeline/catalog/tables.py",
+            "ocr_pipeline/catalog/forms.py",
+            "ocr_pipeline/catalog/reading_order.py",
+        ),
+        (
+            T + "test_parser_rules.py",
+            T + "test_parser_layouts.py",
+            T + "test_parser_real_layouts.py",
+            T + "test_reading_order.py",
+            T + "test_regressions_untested.py",
+            "-k",
+            "parser or layout or reading",
+        ),
+    ),
     "storage": Group(
         ("ocr_pipeline/storage/*.py",),
-        (T + "test_regressions_storage.py", T + "test_documents.py",
-         T + "test_regressions_mutants.py::test_dynamo_rows_no_longer_produced_are_deleted",
-         T + "test_regressions_mutants.py::test_dynamo_items_of_the_earlier_content_are_deleted")),
+        (
+            T + "test_regressions_storage.py",
+            T + "test_documents.py",
+            T + "test_regressions_mutants.py::test_dynamo_rows_no_longer_produced_are_deleted",
+            T + "test_regressions_mutants.py::test_dynamo_items_of_the_earlier_content_are_deleted",
+        ),
+    ),
     "landing_scan": Group(
         ("ocr_pipeline/stages/landing_scan.py",),
-        (T + "test_sensor.py", T + "test_regressions_mutants.py",
-         "-k", "sensor or pass or watermark or seen or cursor or timestamps or etag")),
+        (
+            T + "test_sensor.py",
+            T + "test_regressions_mutants.py",
+            "-k",
+            "sensor or pass or watermark or seen or cursor or timestamps or etag",
+        ),
+    ),
     "validated_courses": Group(
         ("ocr_pipeline/stages/validated_courses.py",),
-        (T + "test_regressions_mutants.py", T + "test_pipeline.py",
-         "-k", "rerun or rows or content or born_digital or huge")),
+        (
+            T + "test_regressions_mutants.py",
+            T + "test_pipeline.py",
+            "-k",
+            "rerun or rows or content or born_digital or huge",
+        ),
+    ),
     "review": Group(
         ("ocr_pipeline/review/consensus.py", "ocr_pipeline/review/workflow.py"),
-        (T + "test_review_rules.py", T + "test_review_a2i.py", T + "test_regressions_review.py",
-         T + "test_regressions_mutants.py",
-         "-k", "not dynamodb and not rerun and not content and not rows and not retry")),
+        (
+            T + "test_review_rules.py",
+            T + "test_review_a2i.py",
+            T + "test_regressions_review.py",
+            T + "test_regressions_mutants.py",
+            "-k",
+            "not dynamodb and not rerun and not content and not rows and not retry",
+        ),
+    ),
     "guard": Group(("ocr_pipeline/serve/guard.py",), (T + "test_serve_fetch.py", T + "test_regressions_guard.py")),
 }
 
 HAND_MUTANTS = [
     # (what, file, original text, mutated text, the test that must fail)
-    ("dynamo.py: rows no longer produced not deleted", "ocr_pipeline/storage/dynamo.py",
-     'batch.delete_item(Key={"source_id": source_id, "entry_id": entry_id})', "pass",
-     "test_regressions_mutants.py::test_dynamo_rows_no_longer_produced_are_deleted"),
-    ("dynamo.py: another object's rows written under this object", "ocr_pipeline/storage/dynamo.py",
-     'if any(row["source_id"] != source_id for row in rows):', "if False:",
-     "test_regressions_mutants.py::test_dynamo_items_of_the_earlier_content_are_deleted"),
-    ("validated_courses.py: old Parquet files not deleted", "ocr_pipeline/stages/validated_courses.py",
-     "output.delete(old_key)", "pass",
-     "test_regressions_mutants.py::test_changed_content_replaces_the_earlier_rows_in_parquet_and_dynamodb"),
-    ("landing_scan.py: pass start reset every tick", "ocr_pipeline/stages/landing_scan.py",
-     "pass_started = datetime.fromisoformat(cursor.pass_started) if cursor.after and cursor.pass_started else now",
-     "pass_started = now",
-     "test_regressions_mutants.py::test_the_pass_start_is_kept_across_ticks_so_a_write_early_in_a_long_pass_is_found"),
-    ("landing_scan.py: >= -> > on the watermark", "ocr_pipeline/stages/landing_scan.py",
-     "obj.last_modified >= watermark)", "obj.last_modified > watermark)",
-     "test_regressions_mutants.py::test_an_object_exactly_at_the_watermark_is_found"),
-    ("landing_scan.py: >= -> > when remembering seen", "ocr_pipeline/stages/landing_scan.py",
-     "if obj.last_modified >= next_watermark:", "if obj.last_modified > next_watermark:",
-     "test_regressions_mutants.py::test_an_object_exactly_at_the_next_watermark_is_requested_once"),
-    ("landing_scan.py: >= -> > when pruning seen", "ocr_pipeline/stages/landing_scan.py",
-     "if datetime.fromisoformat(v[1]) >= next_watermark}", "if datetime.fromisoformat(v[1]) > next_watermark}",
-     "test_regressions_mutants.py::test_an_object_exactly_at_the_next_watermark_is_requested_once"),
-    ("landing_scan.py: seen never pruned", "ocr_pipeline/stages/landing_scan.py",
-     "seen = {k: v for k, v in seen.items() if datetime.fromisoformat(v[1]) >= next_watermark}", "seen = dict(seen)",
-     "test_regressions_mutants.py::test_seen_is_pruned_once_objects_fall_below_the_watermark"),
-    ("consensus.py: >= -> > at the agreement threshold", "ocr_pipeline/review/consensus.py",
-     "count / total >= agreement", "count / total > agreement",
-     "test_regressions_mutants.py::test_three_of_five_is_exactly_the_sixty_percent_threshold_and_is_accepted"),
-    ("schedules.py: quarantine retry cap off", "ocr_pipeline/defs/schedules.py",
-     "if work.exists(record_key) and", "if False and work.exists(record_key) and",
-     "test_regressions_mutants.py::test_retry_schedule_stops_retrying_a_document_quarantined_three_times"),
+    (
+        "dynamo.py: rows no longer produced not deleted",
+        "ocr_pipeline/storage/dynamo.py",
+        'batch.delete_item(Key={"source_id": source_id, "entry_id": entry_id})',
+        "pass",
+        "test_regressions_mutants.py::test_dynamo_rows_no_longer_produced_are_deleted",
+    ),
+    (
+        "dynamo.py: another object's rows written under this object",
+        "ocr_pipeline/storage/dynamo.py",
+        'if any(row["source_id"] != source_id for row in rows):',
+        "if False:",
+        "test_regressions_mutants.py::test_dynamo_items_of_the_earlier_content_are_deleted",
+    ),
+    (
+        "validated_courses.py: old Parquet files not deleted",
+        "ocr_pipeline/stages/validated_courses.py",
+        "output.delete(old_key)",
+        "pass",
+        "test_regressions_mutants.py::test_changed_content_replaces_the_earlier_rows_in_parquet_and_dynamodb",
+    ),
+    (
+        "landing_scan.py: pass start reset every tick",
+        "ocr_pipeline/stages/landing_scan.py",
+        "pass_started = datetime.fromisoformat(cursor.pass_started) if cursor.after and cursor.pass_started else now",
+        "pass_started = now",
+        "test_regressions_mutants.py::test_the_pass_start_is_kept_across_ticks_so_a_write_early_in_a_long_pass_is_found",
+    ),
+    (
+        "landing_scan.py: >= -> > on the watermark",
+        "ocr_pipeline/stages/landing_scan.py",
+        "obj.last_modified >= watermark)",
+        "obj.last_modified > watermark)",
+        "test_regressions_mutants.py::test_an_object_exactly_at_the_watermark_is_found",
+    ),
+    (
+        "landing_scan.py: >= -> > when remembering seen",
+        "ocr_pipeline/stages/landing_scan.py",
+        "if obj.last_modified >= next_watermark:",
+        "if obj.last_modified > next_watermark:",
+        "test_regressions_mutants.py::test_an_object_exactly_at_the_next_watermark_is_requested_once",
+    ),
+    (
+        "landing_scan.py: >= -> > when pruning seen",
+        "ocr_pipeline/stages/landing_scan.py",
+        "if datetime.fromisoformat(v[1]) >= next_watermark}",
+        "if datetime.fromisoformat(v[1]) > next_watermark}",
+        "test_regressions_mutants.py::test_an_object_exactly_at_the_next_watermark_is_requested_once",
+    ),
+    (
+        "landing_scan.py: seen never pruned",
+        "ocr_pipeline/stages/landing_scan.py",
+        "seen = {k: v for k, v in seen.items() if datetime.fromisoformat(v[1]) >= next_watermark}",
+        "seen = dict(seen)",
+        "test_regressions_mutants.py::test_seen_is_pruned_once_objects_fall_below_the_watermark",
+    ),
+    (
+        "consensus.py: >= -> > at the agreement threshold",
+        "ocr_pipeline/review/consensus.py",
+        "count / total >= agreement",
+        "count / total > agreement",
+        "test_regressions_mutants.py::test_three_of_five_is_exactly_the_sixty_percent_threshold_and_is_accepted",
+    ),
+    (
+        "schedules.py: quarantine retry cap off",
+        "ocr_pipeline/defs/schedules.py",
+        "if work.exists(record_key) and",
+        "if False and work.exists(record_key) and",
+        "test_regressions_mutants.py::test_retry_schedule_stops_retrying_a_document_quarantined_three_times",
+    ),
 ]
 
 
@@ -127,8 +209,14 @@ def environment() -> dict[str, str]:
 
 def imported_from(copy: Path) -> Path:
     """Where ``import ocr_pipeline`` resolves when run in ``copy`` (must be the copy, not the checkout)."""
-    out = subprocess.run([sys.executable, "-c", "import ocr_pipeline; print(ocr_pipeline.__file__)"], cwd=copy,
-                         env=environment(), capture_output=True, text=True, check=True).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", "import ocr_pipeline; print(ocr_pipeline.__file__)"],
+        cwd=copy,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     return Path(out).resolve()
 
 
@@ -148,15 +236,23 @@ def hand(verbose: bool) -> int:
             file.write_text(original.replace(old, new))
             try:
                 started = time.monotonic()
-                result = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", *QUIET, T + test], cwd=copy,
-                                        env=environment(), capture_output=True, text=True)
+                result = subprocess.run(
+                    [sys.executable, "-m", "pytest", "-x", "-q", *QUIET, T + test],
+                    cwd=copy,
+                    env=environment(),
+                    capture_output=True,
+                    text=True,
+                )
             finally:
                 file.write_text(original)
             failure = next((line for line in result.stdout.splitlines() if line.startswith("E ")), "")
             killed = result.returncode == 1 and failure
             survivors += not killed
-            print(f"{'KILLED' if killed else 'SURVIVED':8} {what}  ({time.monotonic() - started:.0f} s)  "
-                  f"<- {test.split('::')[-1]}", flush=True)
+            print(
+                f"{'KILLED' if killed else 'SURVIVED':8} {what}  ({time.monotonic() - started:.0f} s)  "
+                f"<- {test.split('::')[-1]}",
+                flush=True,
+            )
             if verbose or not killed:
                 print(f"         {failure.strip() or result.stdout.strip().splitlines()[-1]}")
     return 1 if survivors else 0
@@ -185,10 +281,15 @@ def run_group(name: str, group: Group, jobs: int, workdir: Path) -> dict[str, Co
     started = time.monotonic()
     log = copy / "mutmut.log"
     with log.open("w") as out:
-        code = subprocess.call([sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs)], cwd=copy,
-                               env=environment(), stdout=out, stderr=subprocess.STDOUT)
+        code = subprocess.call(
+            [sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs)],
+            cwd=copy,
+            env=environment(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     print(f"[{name}] mutmut exited {code} after {time.monotonic() - started:.0f} s (log: {log})", flush=True)
-    from mutmut.stats import status_by_exit_code  # noqa: PLC0415 (a dev dependency, only needed here)
+    from mutmut.stats import status_by_exit_code
 
     scores: dict[str, Counter] = {}
     for meta in sorted((copy / "mutants").rglob("*.py.meta")):
@@ -198,23 +299,31 @@ def run_group(name: str, group: Group, jobs: int, workdir: Path) -> dict[str, Co
         scores[module] = Counter(statuses.values())
         for key, status in sorted(statuses.items()):
             if status not in ("killed", "timeout"):
-                diff = subprocess.run([sys.executable, "-m", "mutmut", "show", key], cwd=copy, env=environment(),
-                                      capture_output=True, text=True).stdout
+                diff = subprocess.run(
+                    [sys.executable, "-m", "mutmut", "show", key],
+                    cwd=copy,
+                    env=environment(),
+                    capture_output=True,
+                    text=True,
+                ).stdout
                 changed = [line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")]
                 print(f"  {status:10} {key}\n" + "".join(f"      {line}\n" for line in changed), end="")
     return scores
 
 
 def table(scores: dict[str, Counter]) -> str:
-    lines = ["| module | mutants | killed | survived | no tests | other | score |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| module | mutants | killed | survived | no tests | other | score |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for module, counts in sorted(scores.items()):
         total = sum(counts.values())
         killed = counts["killed"] + counts["timeout"]
         other = total - killed - counts["survived"] - counts["no tests"]
         score = f"{100 * killed / total:.0f}%" if total else "-"
-        lines.append(f"| `{module}` | {total} | {killed} | {counts['survived']} | {counts['no tests']} | {other} "
-                     f"| {score} |")
+        lines.append(
+            f"| `{module}` | {total} | {killed} | {counts['survived']} | {counts['no tests']} | {other} | {score} |"
+        )
     return "\n".join(lines)
 
 

@@ -26,18 +26,29 @@ from ocr_pipeline.review.web import create_app
 from ocr_pipeline_tests.support import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 TOKEN = "test-token-alice"
 TIER2_TOKEN = "test-token-carol"
 TOKENS = {TOKEN: Reviewer("alice"), "test-token-bob": Reviewer("bob"), TIER2_TOKEN: Reviewer("carol", tier=2)}
 HOSTILE = '<img src=x onerror="window.pwned=1">'
 
 HARD_PAGES = [
-    [("CS 101", "Introduction to Computing", "4 units", "Programs, data and algorithms for beginners in science."),
-     ("CS 102", "Data Structures", "4 units", "Lists, trees, hash tables and their analysis in practice.")],
-    [("MATH 1A", "Calculus", "45 units", "Limits, derivatives and integrals of functions of one variable."),
-     ("MATH 1B", "Calculus II", "4 units", "Series, techniques of integration and applications.")],
+    [
+        ("CS 101", "Introduction to Computing", "4 units", "Programs, data and algorithms for beginners in science."),
+        ("CS 102", "Data Structures", "4 units", "Lists, trees, hash tables and their analysis in practice."),
+    ],
+    [
+        ("MATH 1A", "Calculus", "45 units", "Limits, derivatives and integrals of functions of one variable."),
+        ("MATH 1B", "Calculus II", "4 units", "Series, techniques of integration and applications."),
+    ],
 ]
 """A two-page catalog whose MATH 1A has impossible credits (45 units): the planted hard page 2."""
 
@@ -65,14 +76,32 @@ def demo_tasks(image_dir: Path) -> list[ReviewTask]:
     for number, courses in enumerate(HARD_PAGES, 1):
         image = image_dir / f"page-{number}.png"
         document[number - 1].render(scale=1.2, grayscale=True).to_pil().save(image)
-        entries = tuple({"course_code": code, "title": title, "credits_min": 45.0 if units.startswith("45") else 4.0,
-                         "credits_max": 45.0 if units.startswith("45") else 4.0, "description": description,
-                         "prerequisites": None, "box": []} for code, title, units, description in courses)
+        entries = tuple(
+            {
+                "course_code": code,
+                "title": title,
+                "credits_min": 45.0 if units.startswith("45") else 4.0,
+                "credits_max": 45.0 if units.startswith("45") else 4.0,
+                "description": description,
+                "prerequisites": None,
+                "box": [],
+            }
+            for code, title, units, description in courses
+        )
         reasons = ("MATH 1A: credits 45 outside (0, 30]",) if number == 2 else (f"CS 102: title {HOSTILE}",)
         if number == 1:
             entries = (entries[0], {**entries[1], "title": HOSTILE})
-        tasks.append(ReviewTask(task_id_for("demo0123456789ab", number), "demo0123456789ab", "Example U/catalog.pdf",
-                                number, image.as_uri(), entries, reasons))
+        tasks.append(
+            ReviewTask(
+                task_id_for("demo0123456789ab", number),
+                "demo0123456789ab",
+                "Example U/catalog.pdf",
+                number,
+                image.as_uri(),
+                entries,
+                reasons,
+            )
+        )
     document.close()
     return tasks
 

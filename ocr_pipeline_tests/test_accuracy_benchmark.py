@@ -33,14 +33,37 @@ MISSING_IS_NAN = norm_predicted(None) == "nan"
 
 
 def entry(code: str, title: str = "Intro", credits: float | None = 3, page: int = 1, **extra) -> dict:
-    return {"code": code, "page": page, "title": title, "credits_min": credits, "credits_max": credits,
-            "prerequisites": None, **extra}
+    return {
+        "code": code,
+        "page": page,
+        "title": title,
+        "credits_min": credits,
+        "credits_max": credits,
+        "prerequisites": None,
+        **extra,
+    }
 
 
-def row(code: str, title: str = "Intro", credits: float | None = 3, page: int = 1, needs_review: bool = False,
-        confidence: float = 1.0, **extra) -> dict:
-    return {"course_code": code, "page": page, "title": title, "credits_min": credits, "credits_max": credits,
-            "prerequisites": None, "needs_review": needs_review, "confidence": confidence, **extra}
+def row(
+    code: str,
+    title: str = "Intro",
+    credits: float | None = 3,
+    page: int = 1,
+    needs_review: bool = False,
+    confidence: float = 1.0,
+    **extra,
+) -> dict:
+    return {
+        "course_code": code,
+        "page": page,
+        "title": title,
+        "credits_min": credits,
+        "credits_max": credits,
+        "prerequisites": None,
+        "needs_review": needs_review,
+        "confidence": confidence,
+        **extra,
+    }
 
 
 def test_normalisation_matches_score_py():
@@ -95,12 +118,20 @@ def test_credits_only_scored_where_the_truth_has_credits():
 
 
 def test_prerequisites_as_score_py_counts_them():
-    truth = [entry("A 1", prerequisites="A 0."), entry("A 2", prerequisites="A 1"),
-             entry("A 3", prerequisites="A 2 and A 1", prereq_block="A 2 and A 1; coreq A 4"),
-             entry("A 4", prerequisites="A 3"), entry("A 5", prerequisites=None)]
-    rows = [row("A 1", prerequisites="a 0"), row("A 2", prerequisites="B 7"),
-            row("A 3", prerequisites="A 2 and A 1; coreq A 4."), row("A 4", prerequisites=None),
-            row("A 5", prerequisites="anything")]
+    truth = [
+        entry("A 1", prerequisites="A 0."),
+        entry("A 2", prerequisites="A 1"),
+        entry("A 3", prerequisites="A 2 and A 1", prereq_block="A 2 and A 1; coreq A 4"),
+        entry("A 4", prerequisites="A 3"),
+        entry("A 5", prerequisites=None),
+    ]
+    rows = [
+        row("A 1", prerequisites="a 0"),
+        row("A 2", prerequisites="B 7"),
+        row("A 3", prerequisites="A 2 and A 1; coreq A 4."),
+        row("A 4", prerequisites=None),
+        row("A 5", prerequisites="anything"),
+    ]
     result = score_real(truth, rows)
     # A 5 has no printed prerequisite: not scored; A 4's missing prediction is wrong (NaN in score.py's pandas 3)
     assert (result.pre_n, result.pre_ok) == (4, 2 if MISSING_IS_NAN else 3)
@@ -119,11 +150,15 @@ def test_missing_predicted_title_is_wrong():
 
 
 def test_missed_page_unflagged_and_flagged():
-    truth = [entry("A 1", page=1), entry("A 2", page=2), entry("A 3", page=2), entry("A 4", page=3),
-             entry("A 5", page=3)]
+    truth = [
+        entry("A 1", page=1),
+        entry("A 2", page=2),
+        entry("A 3", page=2),
+        entry("A 4", page=3),
+        entry("A 5", page=3),
+    ]
     rows = [row("A 1", page=1), row("A 4", page=3)]
-    pages = [{"page": 1, "needs_review": False}, {"page": 2, "needs_review": False},
-             {"page": 3, "needs_review": False}]
+    pages = [{"page": 1, "needs_review": False}, {"page": 2, "needs_review": False}, {"page": 3, "needs_review": False}]
     result = score_real(truth, rows, pages)
     # page 2: 0 of 2 found (missed); page 3: 1 of 2 found (not under half)
     assert (result.missed_pages, result.missed_pages_unflagged) == (1, 1)
@@ -137,18 +172,33 @@ def test_missed_page_unflagged_and_flagged():
 
 def test_dataframes_score_like_dicts():
     truth = [entry("CS 101", prerequisites="X"), entry("CS 102", credits=None), entry("CS 103", page=2)]
-    rows = [row("CS 101", prerequisites=None), row("CS 102", "Other", confidence=0.6, needs_review=True),
-            row("CS 104", confidence=0.8)]
+    rows = [
+        row("CS 101", prerequisites=None),
+        row("CS 102", "Other", confidence=0.6, needs_review=True),
+        row("CS 104", confidence=0.8),
+    ]
     pages = [{"page": 1, "needs_review": True}, {"page": 2, "needs_review": False}]
     assert score_real(truth, pd.DataFrame(rows), pd.DataFrame(pages)) == score_real(truth, rows, pages)
 
 
 def test_calibration_buckets_count_rows_correct_and_flagged():
     assert [confidence_bucket(c) for c in (0.1, 0.5, 0.74, 0.75, 0.85, 0.95, 1.0, None, float("nan"))] == [
-        0, 1, 2, 3, 4, 5, 6, 7, 7]
+        0,
+        1,
+        2,
+        3,
+        4,
+        5,
+        6,
+        7,
+        7,
+    ]
     truth = [entry("A 1"), entry("A 2")]
-    rows = [row("A 1", confidence=1.0), row("A 2", "Wrong", confidence=0.6, needs_review=True),
-            row("A 3", confidence=0.6)]
+    rows = [
+        row("A 1", confidence=1.0),
+        row("A 2", "Wrong", confidence=0.6, needs_review=True),
+        row("A 3", confidence=0.6),
+    ]
     result = score_real(truth, rows)
     assert (result.bucket_rows[6], result.bucket_ok[6], result.bucket_flagged[6]) == (1, 1, 0)
     assert (result.bucket_rows[1], result.bucket_ok[1], result.bucket_flagged[1]) == (2, 0, 1)
@@ -182,7 +232,8 @@ def test_mismatch_lines_note_repeated_truth_codes_and_other_pages():
     result = score_real(truth, rows)
     assert (result.truth, result.predicted, result.title_ok) == (1, 1, 0)  # score.py: last truth vs first row
     assert real_mismatches(truth, rows) == [
-        "p3 '451/851' (pred p1, 2x in truth) title 'Finite Elements' != 'Operating Systems' [UNFLAGGED 1.00]"]
+        "p3 '451/851' (pred p1, 2x in truth) title 'Finite Elements' != 'Operating Systems' [UNFLAGGED 1.00]"
+    ]
 
 
 class CountingEngine:
@@ -219,23 +270,33 @@ def test_agrees_with_score_py_on_perturbed_truth(tmp_path):
         for i, t in enumerate(truth):
             if i % 7 == 0 or t["page"] == 2:  # page 2 lost entirely
                 continue
-            r = row(t["code"].replace(" ", "-") if i % 2 else t["code"], t["title"] + (" x" if i % 5 == 1 else ""),
-                    page=t["page"], needs_review=i % 4 == 3, confidence=(0.4, 0.72, 0.85, 1.0)[i % 4],
-                    prerequisites=None if i % 3 == 0 else (t["prerequisites"] or "") + (" y" if i % 8 == 5 else ""))
+            r = row(
+                t["code"].replace(" ", "-") if i % 2 else t["code"],
+                t["title"] + (" x" if i % 5 == 1 else ""),
+                page=t["page"],
+                needs_review=i % 4 == 3,
+                confidence=(0.4, 0.72, 0.85, 1.0)[i % 4],
+                prerequisites=None if i % 3 == 0 else (t["prerequisites"] or "") + (" y" if i % 8 == 5 else ""),
+            )
             r["credits_min"], r["credits_max"] = t["credits_min"], t["credits_max"]
             if i % 6 == 2 and t["credits_min"] is not None:
                 r["credits_max"] = t["credits_max"] + 1
             rows.append(r)
         rows.append(row("ZZZ 999", "Not a course", page=1))
-        page_rows = [{"document_id": document_id, "page": p, "needs_review": p == 1}
-                     for p in sorted({t["page"] for t in truth})]
+        page_rows = [
+            {"document_id": document_id, "page": p, "needs_review": p == 1} for p in sorted({t["page"] for t in truth})
+        ]
         total = total + score_real(truth, rows, page_rows)
         courses += [{**r, "source_uri": f"file:///landing/{pdf.name}"} for r in rows]
         pages += page_rows
     pd.DataFrame(courses).to_parquet(tmp_path / "courses.parquet", index=False)
     pd.DataFrame(pages).to_parquet(tmp_path / "pages.parquet", index=False)
-    result = subprocess.run([sys.executable, str(REAL_CATALOGS / "score.py"), "born", str(tmp_path)],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, str(REAL_CATALOGS / "score.py"), "born", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     theirs = result.stdout.strip().splitlines()[-1]
     assert theirs == total.summary("born")
     assert re.search(r"missed_pages=[1-9]", theirs) and "unflagged_err=0.000" not in theirs

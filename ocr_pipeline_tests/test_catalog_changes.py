@@ -14,8 +14,13 @@ from ocr_pipeline.storage.parquet import CATALOG_CHANGES_SCHEMA
 from ocr_pipeline_tests.catalog_samples import Course, catalog_pdf, local_resources
 
 
-def edition(uri: str, catalog: str | None = None, published: str | None = None, institution: str = "U",
-            rows: tuple = ({"course_code": "X 100", "title": "T", "page": 1},)) -> Edition:
+def edition(
+    uri: str,
+    catalog: str | None = None,
+    published: str | None = None,
+    institution: str = "U",
+    rows: tuple = ({"course_code": "X 100", "title": "T", "page": 1},),
+) -> Edition:
     return Edition(institution, uri.rsplit("/", 1)[-1], uri, catalog, tuple(rows), published)
 
 
@@ -33,50 +38,72 @@ def test_editions_are_ordered_by_year_else_by_first_publish_time():
 
 
 def row(code: str, title: str, low: float | None = 3.0, high: float | None = None, page: int = 1) -> dict:
-    return {"course_code": code, "title": title, "credits_min": low, "credits_max": low if high is None else high,
-            "page": page}
+    return {
+        "course_code": code,
+        "title": title,
+        "credits_min": low,
+        "credits_max": low if high is None else high,
+        "page": page,
+    }
 
 
 def test_compare_editions_lists_added_removed_renamed_and_credits():
-    old = Edition("U", "s1", "u/2025.pdf", "U 2025", (
-        row("CHEM 101", "General Chemistry I", page=2),
-        row("CHEM 102", "General Chemistry II"),
-        row("CHEM 110", "Chemistry & Society"),
-        row("CHEM 201", "Organic Chemistry", 3.0),
-        row("CHEM 290", "Research", 1.0, 3.0),
-        row("CHEM 299", "Old Seminar", page=9),
-        row("CHEM 300", "Lab Safety", None),
-        row("CHEM 301", "Biochemistry", 3.0, page=4),
-        row("CHEM 301", "Biochemistry Again", 4.0, page=5),  # printed twice: the first counts
-    ))
-    new = Edition("U", "s2", "u/2026.pdf", "U 2026", (
-        row("CHEM-101", "GENERAL CHEMISTRY I.", page=3),  # same course: code and title normalised
-        row("CHEM 102", "General Chemistry 2"),
-        row("CHEM 110", "Chemistry and Society"),
-        row("CHEM 201", "Organic Chemistry", 4.0),
-        row("CHEM 290", "Research", 1.0, 4.0),
-        row("CHEM 300", "Lab Safety", 1.0),  # credits printed only now: not a change
-        row("CHEM 301", "Biochemistry", 3.0),
-        row("CHEM 305", "Green Chemistry", page=7),
-    ))
+    old = Edition(
+        "U",
+        "s1",
+        "u/2025.pdf",
+        "U 2025",
+        (
+            row("CHEM 101", "General Chemistry I", page=2),
+            row("CHEM 102", "General Chemistry II"),
+            row("CHEM 110", "Chemistry & Society"),
+            row("CHEM 201", "Organic Chemistry", 3.0),
+            row("CHEM 290", "Research", 1.0, 3.0),
+            row("CHEM 299", "Old Seminar", page=9),
+            row("CHEM 300", "Lab Safety", None),
+            row("CHEM 301", "Biochemistry", 3.0, page=4),
+            row("CHEM 301", "Biochemistry Again", 4.0, page=5),  # printed twice: the first counts
+        ),
+    )
+    new = Edition(
+        "U",
+        "s2",
+        "u/2026.pdf",
+        "U 2026",
+        (
+            row("CHEM-101", "GENERAL CHEMISTRY I.", page=3),  # same course: code and title normalised
+            row("CHEM 102", "General Chemistry 2"),
+            row("CHEM 110", "Chemistry and Society"),
+            row("CHEM 201", "Organic Chemistry", 4.0),
+            row("CHEM 290", "Research", 1.0, 4.0),
+            row("CHEM 300", "Lab Safety", 1.0),  # credits printed only now: not a change
+            row("CHEM 301", "Biochemistry", 3.0),
+            row("CHEM 305", "Green Chemistry", page=7),
+        ),
+    )
     changes = compare_editions(old, new)
-    assert [(c["change"], c["course_code"], c["old_value"], c["new_value"], c["from_page"], c["to_page"])
-            for c in changes] == [
+    assert [
+        (c["change"], c["course_code"], c["old_value"], c["new_value"], c["from_page"], c["to_page"]) for c in changes
+    ] == [
         ("added", "CHEM 305", None, "Green Chemistry", None, 7),
         ("removed", "CHEM 299", "Old Seminar", None, 9, None),
         ("renamed", "CHEM 102", "General Chemistry II", "General Chemistry 2", 1, 1),
         ("credits", "CHEM 201", "3", "4", 1, 1),
         ("credits", "CHEM 290", "1-3", "1-4", 1, 1),
     ]
-    assert all((c["institution"], c["from_source_id"], c["to_source_id"], c["from_catalog"], c["to_catalog"])
-               == ("U", "s1", "s2", "U 2025", "U 2026") for c in changes)
+    assert all(
+        (c["institution"], c["from_source_id"], c["to_source_id"], c["from_catalog"], c["to_catalog"])
+        == ("U", "s1", "s2", "U 2025", "U 2026")
+        for c in changes
+    )
     assert set(changes[0]) == set(CATALOG_CHANGES_SCHEMA.names)
     assert change_counts(changes) == {"added": 1, "removed": 1, "renamed": 1, "credits": 2}
 
 
 def test_only_institutions_with_several_editions_are_compared():
-    a1, a2, a3 = (edition(f"l/A/cat-{year}.pdf", institution="A", rows=(row("X 1", f"T{year}"),))
-                  for year in (2023, 2024, 2025))
+    a1, a2, a3 = (
+        edition(f"l/A/cat-{year}.pdf", institution="A", rows=(row("X 1", f"T{year}"),)) for year in (2023, 2024, 2025)
+    )
     alone = edition("l/B/cat-2024.pdf", institution="B")
     empty = edition("l/B/cat-2025.pdf", institution="B", rows=())
     result = catalog_changes([a3, alone, a1, empty, a2, edition("l/cat-2020.pdf", institution="")])
@@ -84,14 +111,17 @@ def test_only_institutions_with_several_editions_are_compared():
     editions, rows = result["A"]
     assert editions == [a1, a2, a3]
     assert [(r["from_source_id"], r["to_source_id"], r["old_value"], r["new_value"]) for r in rows] == [
-        ("cat-2023.pdf", "cat-2024.pdf", "T2023", "T2024"), ("cat-2024.pdf", "cat-2025.pdf", "T2024", "T2025")]
+        ("cat-2023.pdf", "cat-2024.pdf", "T2023", "T2024"),
+        ("cat-2024.pdf", "cat-2025.pdf", "T2024", "T2025"),
+    ]
 
 
 def test_the_asset_is_scheduled_daily_and_stays_out_of_the_document_job():
     definitions = defs()
-    assert "catalog_changes" not in {key.to_user_string() for key in
-                                     definitions.resolve_job_def("process_catalog_document").asset_layer.
-                                     executable_asset_keys}
+    assert "catalog_changes" not in {
+        key.to_user_string()
+        for key in definitions.resolve_job_def("process_catalog_document").asset_layer.executable_asset_keys
+    }
     assert definitions.resolve_schedule_def("daily_catalog_changes").job_name == "compare_catalog_editions"
     assert daily_catalog_changes.cron_schedule == "0 4 * * *"
 
@@ -131,13 +161,16 @@ def test_two_editions_of_one_institution_are_compared_end_to_end(tmp_path):
         for key in documents:
             result = materialize_document(instance, key, resources, run_config(ocr_policy="text"))
             assert result.success, failure_message(result)
-        result = dg.materialize([catalog_changes_asset], resources={"storage": resources["storage"]},
-                                instance=instance)
+        result = dg.materialize([catalog_changes_asset], resources={"storage": resources["storage"]}, instance=instance)
         assert result.success
         metadata = result.asset_materializations_for_node("catalog_changes")[0].metadata
 
     assert {kind: metadata[kind].value for kind in ("added", "removed", "renamed", "credits")} == {
-        "added": 1, "removed": 1, "renamed": 1, "credits": 1}
+        "added": 1,
+        "removed": 1,
+        "renamed": 1,
+        "credits": 1,
+    }
     assert metadata["institutions_compared"].value == 1 and metadata["dagster/row_count"].value == 4
     assert metadata["files_deleted"].value == 1 and not stale.exists()
     assert "| CHEM 102 | renamed | General Chemistry II | Principles of Chemistry II |" in metadata["preview"].value
@@ -149,10 +182,15 @@ def test_two_editions_of_one_institution_are_compared_end_to_end(tmp_path):
     table = pq.read_table(files[0])
     assert table.schema == CATALOG_CHANGES_SCHEMA
     changes = {(r["change"], r["course_code"]): r for r in table.to_pylist()}
-    assert set(changes) == {("added", "CHEM 260"), ("removed", "CHEM 250"), ("renamed", "CHEM 102"),
-                            ("credits", "CHEM 201")}
+    assert set(changes) == {
+        ("added", "CHEM 260"),
+        ("removed", "CHEM 250"),
+        ("renamed", "CHEM 102"),
+        ("credits", "CHEM 201"),
+    }
     assert (changes["credits", "CHEM 201"]["old_value"], changes["credits", "CHEM 201"]["new_value"]) == ("3", "4")
     added = changes["added", "CHEM 260"]
     assert added["new_value"] == "Green Chemistry" and added["from_page"] is None and added["to_page"] == 1
     assert {(r["from_source_id"], r["to_source_id"]) for r in changes.values()} == {
-        (editions[0]["source_id"], editions[1]["source_id"])}
+        (editions[0]["source_id"], editions[1]["source_id"])
+    }

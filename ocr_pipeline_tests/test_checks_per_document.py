@@ -50,13 +50,18 @@ def test_single_document_runs_record_each_check_on_its_partition_with_reasons(cl
 
 def test_a_backfill_records_each_documents_checks_and_none_for_the_document_that_failed(cloud, instance):
     keys = ["Batch U/a.pdf", "Batch U/b.pdf", "Batch U/c.pdf"]
-    for key, data in zip(keys, [generate_catalog("units_parenthetical", n_courses=4).pdf, b"%PDF-1.7 broken",
-                                hard_catalog_pdf()]):
+    for key, data in zip(
+        keys, [generate_catalog("units_parenthetical", n_courses=4).pdf, b"%PDF-1.7 broken", hard_catalog_pdf()]
+    ):
         cloud.upload(key, data)
     instance.add_dynamic_partitions("catalog_documents", keys)
-    result = dg.materialize(CATALOG_GRAPH, instance=instance, resources=cloud.resources(), raise_on_error=False,
-                            tags={"dagster/asset_partition_range_start": keys[0],
-                                  "dagster/asset_partition_range_end": keys[-1]})
+    result = dg.materialize(
+        CATALOG_GRAPH,
+        instance=instance,
+        resources=cloud.resources(),
+        raise_on_error=False,
+        tags={"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]},
+    )
     assert result.success, failure_message(result)
     records = evaluations(instance, RECORDS)
     assert records["Batch U/b.pdf"] == []  # b failed at ingest: planned, never evaluated (not red)
@@ -65,4 +70,6 @@ def test_a_backfill_records_each_documents_checks_and_none_for_the_document_that
     assert "2" in records["Batch U/c.pdf"][0].metadata["reasons"].value
     [batch] = records[None]
     assert not batch.passed and batch.metadata["documents_failing"].value == ["Batch U/c.pdf"]
-    assert batch.metadata["documents_not_checked"].value == {"Batch U/b.pdf": "skipped: raw_catalog_pdfs failed in this run"}
+    assert batch.metadata["documents_not_checked"].value == {
+        "Batch U/b.pdf": "skipped: raw_catalog_pdfs failed in this run"
+    }

@@ -37,23 +37,40 @@ def test_extract_writes_both_tables_and_reports_the_bad_file(tmp_path, capsys):
     assert set(courses["course_code"]) == {c.course_code for c in good.truth}
     assert set(courses["institution"]) == {"Example U"}
     pages = pd.read_parquet(tmp_path / "out" / "pages.parquet")
-    assert list(pages.columns) == ["document_id", "source_id", "page", "method", "engine", "confidence", "needs_review", "status",
-                                   "reasons"]
+    assert list(pages.columns) == [
+        "document_id",
+        "source_id",
+        "page",
+        "method",
+        "engine",
+        "confidence",
+        "needs_review",
+        "status",
+        "reasons",
+    ]
     assert len(pages) == 3 and set(pages["method"]) == {"text-layer"}
 
 
 def test_extract_exit_codes_for_bad_arguments(tmp_path):
     assert main(["extract", str(tmp_path / "missing.pdf"), "--output", str(tmp_path)]) == 2
-    completed = subprocess.run([sys.executable, "-m", "ocr_pipeline.cli", "extract", "x.pdf", "--output", str(tmp_path),
-                                "--ocr", "sometimes"], capture_output=True, text=True)
+    completed = subprocess.run(
+        [sys.executable, "-m", "ocr_pipeline.cli", "extract", "x.pdf", "--output", str(tmp_path), "--ocr", "sometimes"],
+        capture_output=True,
+        text=True,
+    )
     assert completed.returncode == 2 and "invalid choice" in completed.stderr
 
 
 def test_dg_check_defs_passes(tmp_path):
     # Without DAGSTER_HOME, dg makes its instance in a .tmp_dagster_home_* directory in the working directory.
-    completed = subprocess.run([str(Path(sys.executable).parent / "dg"), "check", "defs"], cwd=ROOT,
-                               env={**os.environ, "DAGSTER_HOME": str(tmp_path)}, capture_output=True, text=True,
-                               timeout=300)
+    completed = subprocess.run(
+        [str(Path(sys.executable).parent / "dg"), "check", "defs"],
+        cwd=ROOT,
+        env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "All definitions loaded successfully" in completed.stdout + completed.stderr
 
@@ -68,8 +85,12 @@ def test_demo_publishes_a_dataset_analysts_read_with_pandas_and_duckdb(tmp_path,
     assert list(courses.columns[: len(CONTRACT_COLUMNS)]) == CONTRACT_COLUMNS
     assert set(courses["institution"]) == {"Example University", "Sample State College"}
     assert set(courses["extraction_method"]) == {"text-layer", "ocr:rapidocr"}
-    counts = dict(duckdb.sql(f"SELECT institution, count(*) FROM read_parquet('{tmp_path}/data/output/courses/**/*.parquet') "
-                             "GROUP BY institution").fetchall())
+    counts = dict(
+        duckdb.sql(
+            f"SELECT institution, count(*) FROM read_parquet('{tmp_path}/data/output/courses/**/*.parquet') "
+            "GROUP BY institution"
+        ).fetchall()
+    )
     assert counts == courses.groupby("institution").size().to_dict()
     assert (tmp_path / ".dagster_home" / "dagster.yaml").exists()
 
@@ -85,7 +106,9 @@ def test_demo_without_reportlab_names_the_extra_to_install(tmp_path, monkeypatch
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ocr_pipeline.cli", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "ocr_pipeline.cli", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_review_serve_is_wired_with_its_own_help_and_no_beta_warnings():
@@ -105,8 +128,17 @@ def test_extract_keeps_the_contract_columns_when_every_document_fails(tmp_path):
     pages = pd.read_parquet(tmp_path / "out" / "pages.parquet")
     assert len(courses) == len(pages) == 0
     assert list(courses.columns[: len(CONTRACT_COLUMNS)]) == CONTRACT_COLUMNS
-    assert list(pages.columns) == ["document_id", "source_id", "page", "method", "engine", "confidence", "needs_review", "status",
-                                   "reasons"]
+    assert list(pages.columns) == [
+        "document_id",
+        "source_id",
+        "page",
+        "method",
+        "engine",
+        "confidence",
+        "needs_review",
+        "status",
+        "reasons",
+    ]
 
 
 def test_extract_shows_page_progress_and_one_line_per_failure(tmp_path):
@@ -125,8 +157,12 @@ def test_extract_help_explains_every_option_without_markup(capsys):
     with pytest.raises(SystemExit):
         main(["extract", "--help"])
     shown = capsys.readouterr().out
-    for option, words in (("--ocr", "without a usable text layer"), ("--engine", "rapidocr"),
-                          ("--dpi", "resolution"), ("--output", "courses.parquet")):
+    for option, words in (
+        ("--ocr", "without a usable text layer"),
+        ("--engine", "rapidocr"),
+        ("--dpi", "resolution"),
+        ("--output", "courses.parquet"),
+    ):
         assert option in shown and words in shown, option
     assert "`" not in shown
     with pytest.raises(SystemExit):
@@ -140,9 +176,13 @@ def test_a_terminated_extract_leaves_no_temporary_folder(tmp_path):
         (tmp_path / "in" / f"c{number}.pdf").write_bytes(generate_catalog("header_fields", seed=number).pdf)
     scratch = tmp_path / "tmp"
     scratch.mkdir()
-    process = subprocess.Popen([sys.executable, "-m", "ocr_pipeline.cli", "extract", str(tmp_path / "in"), "--output",
-                                str(tmp_path / "out")], env={**os.environ, "TMPDIR": str(scratch)},
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ocr_pipeline.cli", "extract", str(tmp_path / "in"), "--output", str(tmp_path / "out")],
+        env={**os.environ, "TMPDIR": str(scratch)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 120
     while not any(scratch.glob("ocr-pipeline-*")) and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.1)

@@ -98,12 +98,15 @@ def test_release_layout_is_known_by_its_remote_code_too(checkpoint: Path, tmp_pa
         DeepseekOcr2Engine(str(mixed))
 
 
-@pytest.mark.parametrize(("remove", "words"), [
-    ("processor_config.json", "lacks a processor config"),
-    ("tokenizer.json", None),  # tokenizer_config.json alone still names the tokenizer
-    ("model.safetensors", "lacks safetensors weights"),
-    ("config.json", "no config.json"),
-])
+@pytest.mark.parametrize(
+    ("remove", "words"),
+    [
+        ("processor_config.json", "lacks a processor config"),
+        ("tokenizer.json", None),  # tokenizer_config.json alone still names the tokenizer
+        ("model.safetensors", "lacks safetensors weights"),
+        ("config.json", "no config.json"),
+    ],
+)
 def test_incomplete_directories_are_refused(checkpoint: Path, tmp_path: Path, remove: str, words: str | None) -> None:
     broken = copy_of(checkpoint, tmp_path)
     (broken / remove).unlink()
@@ -165,21 +168,31 @@ def test_resources_pass_batch_size_and_prompt(checkpoint: Path) -> None:
     assert engine.prompt == "<image>\nFree OCR."  # the model card's prompt, spelled out: not the product's constant
 
 
-def test_ocr_pages_reads_a_scanned_document_in_a_dagster_run(checkpoint: Path, tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ocr_pages_reads_a_scanned_document_in_a_dagster_run(
+    checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Production wiring: environment -> default_resources() -> ocr_pages -> the engine's constructor."""
     key = "Scan U/scanned.pdf"
     landing = tmp_path / "landing"
     (landing / "Scan U").mkdir(parents=True)
     (landing / key).write_bytes(scan(generate_catalog("units_parenthetical", n_courses=14).pdf))
-    for name, value in {"OCR_PIPELINE_OCR_ENGINE": "deepseek-ocr-2", "OCR_PIPELINE_MODEL_PATH": str(checkpoint),
-                        "OCR_PIPELINE_LANDING_URI": str(landing), "OCR_PIPELINE_WORK_URI": str(tmp_path / "work"),
-                        "OCR_PIPELINE_OUTPUT_URI": str(tmp_path / "output")}.items():
+    for name, value in {
+        "OCR_PIPELINE_OCR_ENGINE": "deepseek-ocr-2",
+        "OCR_PIPELINE_MODEL_PATH": str(checkpoint),
+        "OCR_PIPELINE_LANDING_URI": str(landing),
+        "OCR_PIPELINE_WORK_URI": str(tmp_path / "work"),
+        "OCR_PIPELINE_OUTPUT_URI": str(tmp_path / "output"),
+    }.items():
         monkeypatch.setenv(name, value)
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions(catalog_documents.name, [key])
-        result = dg.materialize([raw_catalog_pdfs, rendered_pages, ocr_pages], partition_key=key,
-                                resources=default_resources(), instance=instance, raise_on_error=False)
+        result = dg.materialize(
+            [raw_catalog_pdfs, rendered_pages, ocr_pages],
+            partition_key=key,
+            resources=default_resources(),
+            instance=instance,
+            raise_on_error=False,
+        )
     assert result.success, failure_message(result)
     [materialization] = result.asset_materializations_for_node("ocr_pages")
     metadata = {name: value.value for name, value in materialization.metadata.items()}

@@ -49,8 +49,9 @@ def spy_generate(model: Any, monkeypatch: pytest.MonkeyPatch, fail_when: Any = N
     return calls
 
 
-def test_batched_pages_padding_and_confidence(tiny: Any, pages: list[PageImage],
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_batched_pages_padding_and_confidence(
+    tiny: Any, pages: list[PageImage], monkeypatch: pytest.MonkeyPatch
+) -> None:
     model, processor = tiny
     calls = spy_generate(model, monkeypatch)
     engine = DeepseekOcr2Engine.from_model(model, processor, batch_size=2, max_new_tokens=6)
@@ -81,8 +82,9 @@ def test_out_of_memory_halves_the_batch(tiny: Any, pages: list[PageImage], monke
     assert all(r.status is not PageStatus.FAILED for r in results)
 
 
-def test_out_of_memory_on_one_page_fails_only_that_page(tiny: Any, pages: list[PageImage],
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_out_of_memory_on_one_page_fails_only_that_page(
+    tiny: Any, pages: list[PageImage], monkeypatch: pytest.MonkeyPatch
+) -> None:
     model, processor = tiny
     spy_generate(model, monkeypatch, fail_when=lambda kw: True)
     results = DeepseekOcr2Engine.from_model(model, processor, batch_size=1, max_new_tokens=3).recognize(pages[:2])
@@ -122,8 +124,9 @@ def test_registry_names() -> None:
     assert ENGINES["openai-compatible"].endswith(":OpenAICompatibleEngine")
 
 
-def test_out_of_memory_keeps_the_smaller_batch(tiny: Any, pages: list[PageImage],
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_out_of_memory_keeps_the_smaller_batch(
+    tiny: Any, pages: list[PageImage], monkeypatch: pytest.MonkeyPatch
+) -> None:
     model, processor = tiny
     calls = spy_generate(model, monkeypatch, fail_when=lambda kw: kw["input_ids"].shape[0] > 2)
     engine = DeepseekOcr2Engine.from_model(model, processor, batch_size=3, max_new_tokens=2)
@@ -155,8 +158,10 @@ def test_default_budget_fills_the_context(tiny: Any, pages: list[PageImage], mon
 def test_nan_probabilities_flag_the_page(tiny: Any, pages: list[PageImage], monkeypatch: pytest.MonkeyPatch) -> None:
     """fp16 overflow gives NaN logits; a NaN confidence would pass every ``<`` threshold, so it is 0 and flagged."""
     model, processor = tiny
-    monkeypatch.setattr("ocr_pipeline.ocr.deepseek_ocr2.ChosenTokenProbs.probs",
-                        lambda self: torch.full((len(self.steps[0]), len(self.steps)), float("nan")))
+    monkeypatch.setattr(
+        "ocr_pipeline.ocr.deepseek_ocr2.ChosenTokenProbs.probs",
+        lambda self: torch.full((len(self.steps[0]), len(self.steps)), float("nan")),
+    )
     engine = DeepseekOcr2Engine.from_model(model, processor, batch_size=1, max_new_tokens=3)
     [result] = engine.recognize(pages[:1])
     assert result.confidence == 0.0 and result.status is PageStatus.NEEDS_REVIEW
@@ -189,9 +194,13 @@ def test_benchmark_dry_run(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert [(row.asked, row.batch) for row in rows] == [(1, 1), (2, 2)] and out.startswith(gpu_deepseek.HEADER)
     assert all(row.tokens_per_s > 0 and row.pages_per_s > 0 for row in rows)
-    assert list(gpu_deepseek.plan(False)) == [("bfloat16", "sdpa", 1), ("bfloat16", "sdpa", 8),
-                                              ("bfloat16", "sdpa", 32), ("bfloat16", "sdpa", 64),
-                                              ("float16", "sdpa", gpu_deepseek.T4_BATCH)]
+    assert list(gpu_deepseek.plan(False)) == [
+        ("bfloat16", "sdpa", 1),
+        ("bfloat16", "sdpa", 8),
+        ("bfloat16", "sdpa", 32),
+        ("bfloat16", "sdpa", 64),
+        ("float16", "sdpa", gpu_deepseek.T4_BATCH),
+    ]
     assert list(gpu_deepseek.plan(True))[-1] == ("bfloat16", "flash_attention_2", 32)
     assert gpu_deepseek.parse_args([]).time_budget == 420
 

@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from ocr_pipeline.models import PageRef, PageStatus
-from ocr_pipeline.ocr.deepseek_common import (NO_EOS_REASON, NON_FINITE_REASON, build_page, resolve_prompt,
-                                              token_offsets)
+from ocr_pipeline.ocr.deepseek_common import NO_EOS_REASON, NON_FINITE_REASON, build_page, resolve_prompt, token_offsets
 from ocr_pipeline.ocr.grounding import lines_from_blocks, parse_boxes, parse_grounding, split_pages
 from ocr_pipeline.ocr.hardware import Precision, UnsupportedHardware, choose_precision
 from ocr_pipeline.ocr.html_table import parse_table, table_lines
@@ -24,8 +23,17 @@ def fixture(name: str) -> str:
 
 def test_regions_labels_boxes_and_text() -> None:
     regions = parse_grounding(fixture("catalog_page.txt"), W, H)
-    assert [r.label for r in regions] == ["title", "sub_title", "text", "table_caption", "table", "image",
-                                          "image_caption", "equation", "text"]
+    assert [r.label for r in regions] == [
+        "title",
+        "sub_title",
+        "text",
+        "table_caption",
+        "table",
+        "image",
+        "image_caption",
+        "equation",
+        "text",
+    ]
     title = regions[0]
     assert title.box == pytest.approx((96 / 999 * W, 40 / 999 * H, 620 / 999 * W, 78 / 999 * H))
     assert title.text == "# Mathematics Courses"
@@ -38,8 +46,12 @@ def test_lines_in_reading_order_with_bold_titles_and_table_rows() -> None:
     regions = parse_grounding(fixture("catalog_page.txt"), W, H)
     lines = lines_from_blocks([r.block(0.9) for r in regions])
     texts = [line.text for line in lines]
-    assert texts[:4] == ["Mathematics Courses", "MATH 101 Calculus I (4 credits)",
-                         "Prerequisite: MATH 100 or placement.", "Limits, derivatives and integrals."]
+    assert texts[:4] == [
+        "Mathematics Courses",
+        "MATH 101 Calculus I (4 credits)",
+        "Prerequisite: MATH 100 or placement.",
+        "Limits, derivatives and integrals.",
+    ]
     assert lines[0].bold and lines[0].label == "title" and lines[1].bold
     assert lines[2].bold_chars == len("Prerequisite:") and not lines[2].bold
     assert lines[3].bold_chars is None and not lines[3].bold
@@ -78,8 +90,11 @@ def test_page_split_and_free_text() -> None:
 def test_table_grid_with_spans() -> None:
     html = fixture("catalog_page.txt").split("<table>")[1].split("</table>")[0]
     grid = parse_table(f"<table>{html}</table>")
-    assert grid == [["MATH 101", "Fall", "Fall"], ["MATH 101", "MWF 9:00", "Room 12"],
-                    ["MATH 102", "TTh 10:00", "Room 14"]]
+    assert grid == [
+        ["MATH 101", "Fall", "Fall"],
+        ["MATH 101", "MWF 9:00", "Room 12"],
+        ["MATH 102", "TTh 10:00", "Room 14"],
+    ]
     assert table_lines("<table><tr><td>a<br>b</td><td></td></tr></table>") == ["a b"]
     assert parse_table("<table></table>") == [] and table_lines("<table><tr><td colspan=x>z</td>") == ["z"]
 
@@ -160,6 +175,9 @@ def test_detect_precision_on_this_machine() -> None:
 
     from ocr_pipeline.ocr.hardware import detect_precision
 
-    expected = ("cuda", "bfloat16" if torch.cuda.get_device_capability()[0] >= 8 else "float16") \
-        if torch.cuda.is_available() else ("cpu", "float32")
+    expected = (
+        ("cuda", "bfloat16" if torch.cuda.get_device_capability()[0] >= 8 else "float16")
+        if torch.cuda.is_available()
+        else ("cpu", "float32")
+    )
     assert (detect_precision().device, detect_precision().dtype) == expected

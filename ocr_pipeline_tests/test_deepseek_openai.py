@@ -82,39 +82,50 @@ class FakeVllm(ThreadingHTTPServer):
             return 404, vllm_error(404, "NotFoundError", f"The model `{body.get('model')}` does not exist.", "model")
         xargs = body.get("vllm_xargs")
         if xargs is not None and (not isinstance(xargs, dict) or not all(is_xarg_value(v) for v in xargs.values())):
-            return 400, vllm_error(400, "BadRequestError",
-                                   "vllm_xargs: values must be str, int, float or lists of them")
+            return 400, vllm_error(
+                400, "BadRequestError", "vllm_xargs: values must be str, int, float or lists of them"
+            )
         xargs = xargs or {}
         ngram = xargs.get("ngram_size")
         if ngram is not None:
             window = xargs.get("window_size", 100)
             if not isinstance(ngram, int) or ngram <= 0 or not isinstance(window, int) or window <= 0:
-                return 400, vllm_error(400, "BadRequestError", f"`ngram_size` has to be a strictly positive integer, "
-                                                               f"got {ngram}.")
+                return 400, vllm_error(
+                    400, "BadRequestError", f"`ngram_size` has to be a strictly positive integer, got {ngram}."
+                )
         top = body.get("top_logprobs")
         if top is not None and (not body.get("logprobs") or top > MAX_LOGPROBS):
-            return 400, vllm_error(400, "BadRequestError", "when using `top_logprobs`, `logprobs` must be set to true "
-                                                           f"and top_logprobs <= {MAX_LOGPROBS}")
+            return 400, vllm_error(
+                400,
+                "BadRequestError",
+                f"when using `top_logprobs`, `logprobs` must be set to true and top_logprobs <= {MAX_LOGPROBS}",
+            )
         content = body["messages"][0]["content"]
         url = next(part["image_url"]["url"] for part in content if part["type"] == "image_url")
         image = Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1])))
         text = " ".join(part["text"] for part in content if part["type"] == "text")
         prompt_tokens = image_tokens(*image.size) + len(text.split()) + 4  # BOS and the chat template's markers
         if prompt_tokens >= MAX_MODEL_LEN:
-            return 400, vllm_error(400, "BadRequestError", f"This model's maximum context length is {MAX_MODEL_LEN} "
-                                                           f"tokens. However, your request has {prompt_tokens} input "
-                                                           "tokens. Please reduce the length of the input messages.")
+            return 400, vllm_error(
+                400,
+                "BadRequestError",
+                f"This model's maximum context length is {MAX_MODEL_LEN} "
+                f"tokens. However, your request has {prompt_tokens} input "
+                "tokens. Please reduce the length of the input messages.",
+            )
         max_tokens = body.get("max_tokens")
         if max_tokens is not None and max_tokens > MAX_MODEL_LEN - prompt_tokens:
-            message = (f"'max_tokens' or 'max_completion_tokens' is too large: {max_tokens}. This model's maximum "
-                       f"context length is {MAX_MODEL_LEN} tokens and your request has {prompt_tokens} input tokens "
-                       f"({max_tokens} > {MAX_MODEL_LEN} - {prompt_tokens}). None")
+            message = (
+                f"'max_tokens' or 'max_completion_tokens' is too large: {max_tokens}. This model's maximum "
+                f"context length is {MAX_MODEL_LEN} tokens and your request has {prompt_tokens} input tokens "
+                f"({max_tokens} > {MAX_MODEL_LEN} - {prompt_tokens}). None"
+            )
             return 400, vllm_error(400, "BadRequestError", message)
         limit = max_tokens if max_tokens is not None else MAX_MODEL_LEN - prompt_tokens
         if "page 2" in text and self.failures_left:
             self.failures_left -= 1
             return 500, vllm_error(500, "InternalServerError", "busy")
-        pieces = [TEXT[i:i + 7] for i in range(0, len(TEXT), 7)]
+        pieces = [TEXT[i : i + 7] for i in range(0, len(TEXT), 7)]
         if ngram is None:  # no n-gram guard for this request: the model repeats its last line to the limit
             pieces = (pieces + ["\nMATH 101"] * limit)[:limit]
         finish = "length" if len(pieces) >= limit or "page 3" in text else "stop"
@@ -124,15 +135,36 @@ class FakeVllm(ThreadingHTTPServer):
             answer = SPECIAL.sub("", answer)
         logprobs = None
         if body.get("logprobs"):
-            logprobs = {"content": [{"token": p, "logprob": -0.1, "bytes": list(p.encode()),
-                                     "top_logprobs": [{"token": p, "logprob": -0.1, "bytes": list(p.encode())}]
-                                     * (top or 0)} for p in pieces]}
+            logprobs = {
+                "content": [
+                    {
+                        "token": p,
+                        "logprob": -0.1,
+                        "bytes": list(p.encode()),
+                        "top_logprobs": [{"token": p, "logprob": -0.1, "bytes": list(p.encode())}] * (top or 0),
+                    }
+                    for p in pieces
+                ]
+            }
         return 200, {
-            "id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": SERVED,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": answer, "tool_calls": []},
-                         "logprobs": logprobs, "finish_reason": finish, "stop_reason": None}],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": len(pieces),
-                      "total_tokens": prompt_tokens + len(pieces)},
+            "id": "chatcmpl-1",
+            "object": "chat.completion",
+            "created": 0,
+            "model": SERVED,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": answer, "tool_calls": []},
+                    "logprobs": logprobs,
+                    "finish_reason": finish,
+                    "stop_reason": None,
+                }
+            ],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": len(pieces),
+                "total_tokens": prompt_tokens + len(pieces),
+            },
         }
 
 
@@ -147,15 +179,29 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(raw)
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server API
+    def do_GET(self) -> None:
         if self.path != "/v1/models":
             self.reply(404, vllm_error(404, "NotFoundError", "Not Found"))
             return
         self.server.model_listings += 1
-        self.reply(200, {"object": "list", "data": [{"id": SERVED, "object": "model", "owned_by": "vllm",
-                                                     "root": SERVED, "parent": None, "max_model_len": MAX_MODEL_LEN}]})
+        self.reply(
+            200,
+            {
+                "object": "list",
+                "data": [
+                    {
+                        "id": SERVED,
+                        "object": "model",
+                        "owned_by": "vllm",
+                        "root": SERVED,
+                        "parent": None,
+                        "max_model_len": MAX_MODEL_LEN,
+                    }
+                ],
+            },
+        )
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server API
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         if self.path != "/v1/chat/completions":
             self.reply(404, vllm_error(404, "NotFoundError", "Not Found"))
@@ -234,10 +280,12 @@ def test_without_vllm_xargs_the_page_loops_and_is_flagged(server: FakeVllm) -> N
 def test_the_fake_enforces_vllms_rules(server: FakeVllm) -> None:
     engine = engine_for(server, 1)
     payload = engine._payload(page(1))
-    for bad, words in [({"vllm_xargs": {"ngram_size": "30"}}, "strictly positive"),
-                       ({"vllm_xargs": {"whitelist_token_ids": {"a": 1}}}, "vllm_xargs"),
-                       ({"top_logprobs": 5, "logprobs": False}, "top_logprobs"),
-                       ({"max_tokens": 8000}, "too large: 8000")]:
+    for bad, words in [
+        ({"vllm_xargs": {"ngram_size": "30"}}, "strictly positive"),
+        ({"vllm_xargs": {"whitelist_token_ids": {"a": 1}}}, "vllm_xargs"),
+        ({"top_logprobs": 5, "logprobs": False}, "top_logprobs"),
+        ({"max_tokens": 8000}, "too large: 8000"),
+    ]:
         status, answer = server.complete({**payload, **bad})
         assert status == 400 and words in answer["error"]["message"]
     status, answer = server.complete({**payload, "skip_special_tokens": True})
@@ -263,8 +311,9 @@ def test_unreachable_server_fails_the_page() -> None:
 
 
 def test_the_model_path_setting_is_the_served_name(server: FakeVllm) -> None:
-    resource = OcrEngineResource(engine="openai-compatible", base_url=server.url, model_path=SERVED, prompt="free",
-                                 batch_size=16)
+    resource = OcrEngineResource(
+        engine="openai-compatible", base_url=server.url, model_path=SERVED, prompt="free", batch_size=16
+    )
     assert resource.options() == {"model_path": SERVED, "base_url": server.url, "prompt": "free", "batch_size": 16}
     engine = resource.get()
     assert isinstance(engine, OpenAICompatibleEngine) and engine.model == SERVED and engine.concurrency == 16

@@ -21,8 +21,13 @@ from ocr_pipeline.ocr import deepseek_ocr
 from ocr_pipeline.ocr.base import PageImage
 from ocr_pipeline.ocr.deepseek_common import NO_EOS_REASON
 from ocr_pipeline.ocr.deepseek_ocr import MODES, DeepseekOcrEngine, Resolution, check_transformers
-from ocr_pipeline.ocr.hardware import (V1_REMOTE_ATTENTIONS, V1_REMOTE_DTYPE, Precision, UnsupportedHardware,
-                                       choose_precision)
+from ocr_pipeline.ocr.hardware import (
+    V1_REMOTE_ATTENTIONS,
+    V1_REMOTE_DTYPE,
+    Precision,
+    UnsupportedHardware,
+    choose_precision,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "deepseek"
 REMOTE = json.loads((FIXTURES / "v1_remote_code.json").read_text())
@@ -67,8 +72,10 @@ def test_declared_support_matches_the_remote_code_record() -> None:
     assert V1_REMOTE_DTYPE == REMOTE["infer_autocast_dtype"]
 
 
-@pytest.mark.parametrize(("version", "ok"), [("4.46.3", True), ("4.46.0", True), ("4.47.1", False),
-                                             ("4.9.0", False), ("5.24.0", False), ("dev", False)])
+@pytest.mark.parametrize(
+    ("version", "ok"),
+    [("4.46.3", True), ("4.46.0", True), ("4.47.1", False), ("4.9.0", False), ("5.24.0", False), ("dev", False)],
+)
 def test_transformers_gate_is_4_46(version: str, ok: bool) -> None:
     if ok:
         check_transformers(version)
@@ -154,13 +161,19 @@ class StubRemoteModel:
         if self.new_tokens is None:
             return None  # what infer returns when eval_mode is off
         input_ids = torch.tensor([5, 6, 7])
-        output_ids = self.generate(input_ids.unsqueeze(0), images=[], temperature=0.0,
-                                   eos_token_id=tokenizer.eos_token_id, max_new_tokens=REMOTE["infer_max_new_tokens"],
-                                   no_repeat_ngram_size=35, use_cache=True)
-        outputs = tokenizer.decode(output_ids[0, input_ids.unsqueeze(0).shape[1]:])
+        output_ids = self.generate(
+            input_ids.unsqueeze(0),
+            images=[],
+            temperature=0.0,
+            eos_token_id=tokenizer.eos_token_id,
+            max_new_tokens=REMOTE["infer_max_new_tokens"],
+            no_repeat_ngram_size=35,
+            use_cache=True,
+        )
+        outputs = tokenizer.decode(output_ids[0, input_ids.unsqueeze(0).shape[1] :])
         stop = REMOTE["infer_eval_mode_strips"]
         if outputs.endswith(stop):
-            outputs = outputs[:-len(stop)]
+            outputs = outputs[: -len(stop)]
         return outputs.strip()
 
 
@@ -196,8 +209,12 @@ def test_infer_without_text_fails_the_page() -> None:
 
 
 def test_modes() -> None:
-    assert MODES == {"tiny": Resolution(512, 512, False), "small": Resolution(640, 640, False),
-                     "base": Resolution(1024, 1024, False), "large": Resolution(1280, 1280, False),
-                     "gundam": Resolution(1024, 640, True)}
+    assert MODES == {
+        "tiny": Resolution(512, 512, False),
+        "small": Resolution(640, 640, False),
+        "base": Resolution(1024, 1024, False),
+        "large": Resolution(1280, 1280, False),
+        "gundam": Resolution(1024, 640, True),
+    }
     with pytest.raises(ValueError):
         DeepseekOcrEngine(mode="huge", model=object())

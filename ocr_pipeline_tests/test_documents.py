@@ -51,8 +51,14 @@ def test_huge_pages_are_rendered_under_the_pixel_cap():
 
 @pytest.mark.parametrize(
     "key",
-    ["Example University/catalog 2026.pdf", "a,b/[draft] catalog.pdf", "Universität Zürich/Kurse…2026.pdf",
-     "x/wait...what.pdf", "100%/cat%20log.pdf", "tab\tname.pdf"],
+    [
+        "Example University/catalog 2026.pdf",
+        "a,b/[draft] catalog.pdf",
+        "Universität Zürich/Kurse…2026.pdf",
+        "x/wait...what.pdf",
+        "100%/cat%20log.pdf",
+        "tab\tname.pdf",
+    ],
 )
 def test_partition_keys_survive_awkward_object_keys(key):
     partition_key = partition_key_for(key)

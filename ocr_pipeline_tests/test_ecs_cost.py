@@ -52,7 +52,8 @@ def test_costs_move_the_right_way(shape):
     small, large = (cost.cost_per_1000_pages(inputs, shape, n, 0.0) for n in (12, 300))
     assert small.cpu > 10 * large.cpu  # per-task minimums dominate small documents
     assert small.fargate_steps == pytest.approx(  # 6 tasks x 60 s minimum x 83.3 documents
-        1000 / 12 * shape.cpu_steps * 60 / 3600 * (inputs.fargate_vcpu_hour + 4 * inputs.fargate_gb_hour))
+        1000 / 12 * shape.cpu_steps * 60 / 3600 * (inputs.fargate_vcpu_hour + 4 * inputs.fargate_gb_hour)
+    )
     sparse = cost.cost_per_1000_pages(replace(inputs, burst_pages=12), shape, 12, 1.0)
     assert sparse.gpu_fleet == pytest.approx(1000 / 12 * (8 + 15) / 60 * inputs.g4dn_xlarge_hour)
 

@@ -76,8 +76,10 @@ class Harness:
         """What the daemon does for a run request of ``process_catalog_document``."""
         self.instance.add_dynamic_partitions(catalog_documents.name, [partition])
         run = self.instance.create_run_for_job(
-            job_def=defs().resolve_job_def("process_catalog_document"), remote_job_origin=self.remote_job.get_remote_origin(),
-            job_code_origin=self.remote_job.get_python_origin(), tags={"dagster/partition": partition},
+            job_def=defs().resolve_job_def("process_catalog_document"),
+            remote_job_origin=self.remote_job.get_remote_origin(),
+            job_code_origin=self.remote_job.get_python_origin(),
+            tags={"dagster/partition": partition},
         )
         self.instance.launch_run(run.run_id, self.workspace)
         return self.instance.get_run_by_id(run.run_id)
@@ -87,31 +89,52 @@ class Harness:
 
 
 @contextmanager
-def harness(cloud, tmp_path: Path, monkeypatch, *, unplaceable: frozenset[str] = frozenset(),
-            env: dict[str, str] | None = None, gpu_host: bool = True) -> Iterator[Harness]:
+def harness(
+    cloud,
+    tmp_path: Path,
+    monkeypatch,
+    *,
+    unplaceable: frozenset[str] = frozenset(),
+    env: dict[str, str] | None = None,
+    gpu_host: bool = True,
+) -> Iterator[Harness]:
     """Deploy; start the agent in an empty working directory (the tasks' ``WORKDIR``); adopt this process."""
     deployment = deploy(cloud.endpoint, cloud.bucket, cloud.table)
     home = tmp_path / "dagster_home"
     workdir = tmp_path / "workdir"
     workdir.mkdir()
-    host_env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "AWS_ACCESS_KEY_ID": "testing",
-                "AWS_SECRET_ACCESS_KEY": "testing", "AWS_EC2_METADATA_DISABLED": "true",
-                "AWS_ENDPOINT_URL": cloud.endpoint, "DAGSTER_HOME": str(home), **(env or {})}
+    host_env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_ENDPOINT_URL": cloud.endpoint,
+        "DAGSTER_HOME": str(home),
+        **(env or {}),
+    }
     (tmp_path / "logs").mkdir()
-    with EcsAgent(cloud.endpoint, deployment.cluster, host_env, tmp_path / "logs", workdir,
-                  unplaceable=unplaceable) as agent:
+    with EcsAgent(
+        cloud.endpoint, deployment.cluster, host_env, tmp_path / "logs", workdir, unplaceable=unplaceable
+    ) as agent:
         if gpu_host:  # managed scaling's part: the g4dn group from 0 to 1
             agent.add_gpu_host(deployment.auto_scaling_group)
-        daemon_uri = agent.adopt_current_process(taskDefinition="ocr-pipeline-daemon", launchType="FARGATE",
-                                                 networkConfiguration=deployment.network())
-        for name, value in {**host_env, "ECS_CONTAINER_METADATA_URI_V4": daemon_uri, "OCR_PIPELINE_EXECUTOR": "ecs",
-                            "DAGSTER_RUN_TASK_DEFINITION": RUN_WORKER,
-                            "DAGSTER_COMPUTE_LOGS_BUCKET": cloud.bucket}.items():
+        daemon_uri = agent.adopt_current_process(
+            taskDefinition="ocr-pipeline-daemon", launchType="FARGATE", networkConfiguration=deployment.network()
+        )
+        for name, value in {
+            **host_env,
+            "ECS_CONTAINER_METADATA_URI_V4": daemon_uri,
+            "OCR_PIPELINE_EXECUTOR": "ecs",
+            "DAGSTER_RUN_TASK_DEFINITION": RUN_WORKER,
+            "DAGSTER_COMPUTE_LOGS_BUCKET": cloud.bucket,
+        }.items():
             if name not in ("PATH", "HOME"):
                 monkeypatch.setenv(name, value)
         instance = production_instance(home)
-        origin = LoadableTargetOrigin(executable_path=sys.executable, module_name="ocr_pipeline.definitions",
-                                      working_directory=str(REPO))
+        origin = LoadableTargetOrigin(
+            executable_path=sys.executable, module_name="ocr_pipeline.definitions", working_directory=str(REPO)
+        )
         target = InProcessWorkspaceLoadTarget(InProcessCodeLocationOrigin(origin, location_name="ocr_pipeline"))
         try:
             with WorkspaceProcessContext(instance, target) as process_context:
@@ -150,8 +173,10 @@ def test_one_run_executes_every_step_in_its_own_ecs_task(ecs_run):
     run_workers = [t for t in described if not step_key(t)]
     assert [t["taskDefinitionArn"] for t in run_workers] == [deployment.releases[0][RUN_WORKER]]
     steps = {step_key(t): t for t in described if step_key(t)}
-    succeeded = {r.event_log_entry.step_key for r in instance.get_records_for_run(
-        run.run_id, of_type=dg.DagsterEventType.STEP_SUCCESS).records}
+    succeeded = {
+        r.event_log_entry.step_key
+        for r in instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.STEP_SUCCESS).records
+    }
     assert set(steps) == succeeded and set(CATALOG_ASSETS) <= succeeded  # one task per step, every step ran
     assert len(described) == len(steps) + 1
 
@@ -159,7 +184,8 @@ def test_one_run_executes_every_step_in_its_own_ecs_task(ecs_run):
     cluster = ecs.describe_clusters(clusters=[deployment.cluster])["clusters"][0]
     assert GPU_FLEET in cluster["capacityProviders"]  # attached as the guide attaches it
     group = boto3.client("autoscaling", endpoint_url=cloud.endpoint, region_name=REGION).describe_auto_scaling_groups(
-        AutoScalingGroupNames=[deployment.auto_scaling_group])["AutoScalingGroups"][0]
+        AutoScalingGroupNames=[deployment.auto_scaling_group]
+    )["AutoScalingGroups"][0]
     backend = ecs_backends[DEFAULT_ACCOUNT_ID][REGION]
     for key, task in steps.items():
         container = task["overrides"]["containerOverrides"]
@@ -172,8 +198,9 @@ def test_one_run_executes_every_step_in_its_own_ecs_task(ecs_run):
         if key == "ocr_pages":  # the GPU revision of the same release, on the g4dn capacity provider, one GPU
             assert task["taskDefinitionArn"] == deployment.releases[0][GPU]
             assert task["capacityProviderName"] == GPU_FLEET and not task["launchType"]
-            (host,) = ecs.describe_container_instances(cluster=deployment.cluster, containerInstances=[
-                task["containerInstanceArn"]])["containerInstances"]
+            (host,) = ecs.describe_container_instances(
+                cluster=deployment.cluster, containerInstances=[task["containerInstanceArn"]]
+            )["containerInstances"]
             assert host["ec2InstanceId"] in {i["InstanceId"] for i in group["Instances"]}  # an instance of the group
             assert "assignPublicIp" not in network
             assert container[0]["resourceRequirements"] == [{"type": "GPU", "value": "1"}]
@@ -186,10 +213,15 @@ def test_one_run_executes_every_step_in_its_own_ecs_task(ecs_run):
             assert (task["overrides"]["cpu"], task["overrides"]["memory"]) == ("1024", "4096")
 
     objects = cloud.s3.list_objects_v2(Bucket=cloud.bucket, Prefix="output/courses/")["Contents"]
-    courses = pd.concat(pd.read_parquet(io.BytesIO(cloud.s3.get_object(Bucket=cloud.bucket, Key=o["Key"])["Body"].read()))
-                        for o in objects if o["Key"].endswith(".parquet"))
+    courses = pd.concat(
+        pd.read_parquet(io.BytesIO(cloud.s3.get_object(Bucket=cloud.bucket, Key=o["Key"])["Body"].read()))
+        for o in objects
+        if o["Key"].endswith(".parquet")
+    )
     assert set(courses["course_code"]) == {c.course_code for c in catalog.truth}
-    assert sorted(i["course_code"] for i in cloud.dynamo_items(courses["source_id"].iloc[0])) == sorted(courses["course_code"])
+    assert sorted(i["course_code"] for i in cloud.dynamo_items(courses["source_id"].iloc[0])) == sorted(
+        courses["course_code"]
+    )
     compute_logs = cloud.s3.list_objects_v2(Bucket=cloud.bucket, Prefix="compute-logs/").get("KeyCount", 0)
     assert compute_logs > 0  # S3ComputeLogManager from docker/dagster.yaml wrote the steps' stdout/stderr
     # Every store is remote (the review store is the guide's DynamoDB table): no task wrote into its WORKDIR.
@@ -213,8 +245,13 @@ def test_gpu_task_no_instance_takes_fails_its_step_at_the_start_timeout(cloud, t
     assert finished.status == dg.DagsterRunStatus.FAILURE, "\n\n".join(f"== {k}\n{v[-3000:]}" for k, v in logs.items())
     assert [f.event_log_entry.step_key for f in failures] == ["ocr_pages"]
     message = failures[0].event_log_entry.dagster_event.step_failure_data.error.message
-    for part in ("PROVISIONING", f"capacity provider {GPU_FLEET}", gpu_task["taskArn"], h.deployment.cluster,
-                 "OCR_PIPELINE_STEP_START_TIMEOUT_S"):
+    for part in (
+        "PROVISIONING",
+        f"capacity provider {GPU_FLEET}",
+        gpu_task["taskArn"],
+        h.deployment.cluster,
+        "OCR_PIPELINE_STEP_START_TIMEOUT_S",
+    ):
         assert part in message, (part, message)
     (stopped,) = describe(cloud, h.deployment, [gpu_task["taskArn"]])
     assert stopped["lastStatus"] == "STOPPED" and "OCR_PIPELINE_STEP_START_TIMEOUT_S" in stopped["stoppedReason"]
@@ -241,7 +278,10 @@ def test_a_release_reaches_the_next_run_and_a_rollback_is_a_newer_revision(cloud
         gpu = ecs.describe_task_definition(taskDefinition=release[GPU])["taskDefinition"]
         images.append((worker["containerDefinitions"][0]["image"], gpu["containerDefinitions"][0]["image"]))
         assert worker["status"] == gpu["status"] == "ACTIVE"
-    assert images == [("ocr-pipeline:test", "ocr-pipeline-gpu:test"), ("ocr-pipeline:v2", "ocr-pipeline-gpu:v2"),
-                      ("ocr-pipeline:test", "ocr-pipeline-gpu:test")]
+    assert images == [
+        ("ocr-pipeline:test", "ocr-pipeline-gpu:test"),
+        ("ocr-pipeline:v2", "ocr-pipeline-gpu:v2"),
+        ("ocr-pipeline:test", "ocr-pipeline-gpu:test"),
+    ]
     revisions = [int(r[RUN_WORKER].rsplit(":", 1)[1]) for r in h.deployment.releases]
     assert revisions == sorted(revisions) and len(set(revisions)) == 3

@@ -40,8 +40,9 @@ def test_task_definition_templates_register(cloud):
     deployment = deploy(cloud.endpoint, cloud.bucket, cloud.table)
     ecs = boto3.client("ecs", endpoint_url=cloud.endpoint, region_name="us-east-1")
     families = {path.stem: json.loads(path.read_text())["family"] for path in TASK_DEFINITIONS}
-    registered = {name: ecs.describe_task_definition(taskDefinition=family)["taskDefinition"]
-                  for name, family in families.items()}
+    registered = {
+        name: ecs.describe_task_definition(taskDefinition=family)["taskDefinition"] for name, family in families.items()
+    }
     assert set(registered) == {"webserver", "daemon", "code-server", "run-worker", "gpu-worker"}
     gpu, worker = registered["gpu-worker"], registered["run-worker"]
     assert gpu["requiresCompatibilities"] == ["EC2"] and worker["requiresCompatibilities"] == ["FARGATE"]
@@ -51,17 +52,25 @@ def test_task_definition_templates_register(cloud):
     assert all(d["networkMode"] == "awsvpc" for d in registered.values())
     # the run worker names the very GPU revision registered with it (a release moves both together)
     worker_env = {e["name"]: e["value"] for e in worker["containerDefinitions"][0]["environment"]}
-    assert worker_env["OCR_PIPELINE_GPU_TASK_DEFINITION"] == gpu["taskDefinitionArn"] == deployment.releases[0]["ocr-pipeline-gpu"]
+    assert (
+        worker_env["OCR_PIPELINE_GPU_TASK_DEFINITION"]
+        == gpu["taskDefinitionArn"]
+        == deployment.releases[0]["ocr-pipeline-gpu"]
+    )
     assert worker_env["OCR_PIPELINE_GPU_CAPACITY_PROVIDER"] == GPU_CAPACITY_PROVIDER
     assert float(worker_env["OCR_PIPELINE_STEP_START_TIMEOUT_S"]) > 600  # longer than a cold start from zero
 
 
 def _key_schema(description: dict) -> dict:
     """What makes two tables interchangeable for the code: keys, attribute types, indexes."""
-    return {"KeySchema": description["KeySchema"],
-            "AttributeDefinitions": sorted(description["AttributeDefinitions"], key=lambda a: a["AttributeName"]),
-            "Indexes": sorted((i["IndexName"], json.dumps(i["KeySchema"]), i["Projection"]["ProjectionType"])
-                              for i in description.get("GlobalSecondaryIndexes", []))}
+    return {
+        "KeySchema": description["KeySchema"],
+        "AttributeDefinitions": sorted(description["AttributeDefinitions"], key=lambda a: a["AttributeName"]),
+        "Indexes": sorted(
+            (i["IndexName"], json.dumps(i["KeySchema"]), i["Projection"]["ProjectionType"])
+            for i in description.get("GlobalSecondaryIndexes", [])
+        ),
+    }
 
 
 @pytest.mark.parametrize("path", TASK_DEFINITIONS, ids=[p.stem for p in TASK_DEFINITIONS])
@@ -71,8 +80,9 @@ def test_every_task_definition_uses_the_dynamodb_review_store_and_no_local_path(
     store is remote too, so no process writes into its working directory."""
     env = environment(path)
     assert env.get("OCR_PIPELINE_REVIEW_STORE_URI") == "dynamodb://${REVIEW_TABLE}"
-    store = open_review_store(env["OCR_PIPELINE_REVIEW_STORE_URI"].replace("${REVIEW_TABLE}", "review"),
-                              endpoint_url="http://127.0.0.1:9")  # built only, never called
+    store = open_review_store(
+        env["OCR_PIPELINE_REVIEW_STORE_URI"].replace("${REVIEW_TABLE}", "review"), endpoint_url="http://127.0.0.1:9"
+    )  # built only, never called
     assert isinstance(store, DynamoReviewStore) and store.table_name == "review"
     uris = {name: value for name, value in env.items() if name.startswith("OCR_PIPELINE_") and name.endswith("_URI")}
     assert {"OCR_PIPELINE_LANDING_URI", "OCR_PIPELINE_WORK_URI", "OCR_PIPELINE_OUTPUT_URI"} <= set(uris)
@@ -82,8 +92,11 @@ def test_every_task_definition_uses_the_dynamodb_review_store_and_no_local_path(
 def test_guide_creates_the_tables_with_the_key_schemas_the_code_uses(moto_endpoint):
     """The guide's create-table requests, sent to moto, make the tables the stores' own ensure_table makes."""
     suffix = uuid.uuid4().hex[:8]
-    values = {"DYNAMODB_TABLE": f"guide-courses-{suffix}", "REVIEW_TABLE": f"guide-review-{suffix}",
-              "KMS_KEY_ARN": "arn:aws:kms:us-east-1:123456789012:key/guide"}
+    values = {
+        "DYNAMODB_TABLE": f"guide-courses-{suffix}",
+        "REVIEW_TABLE": f"guide-review-{suffix}",
+        "KMS_KEY_ARN": "arn:aws:kms:us-east-1:123456789012:key/guide",
+    }
     client = boto3.client("dynamodb", endpoint_url=moto_endpoint, region_name="us-east-1")
     for request in ("/tmp/courses-table.json", "/tmp/review-table.json"):
         client.create_table(**guide_json(request, values))
@@ -122,7 +135,7 @@ def test_guide_renders_every_template_with_every_name_it_uses():
     assert "render docker/iam/ecs-tasks-trust.json /tmp/ecs-tasks-trust.json" in text
     assert "--assume-role-policy-document file:///tmp/ecs-tasks-trust.json" in text
     # the release registers the GPU definition before the definitions that name its revision
-    release = text[text.index("register_release() {"):text.index("roll_services() {")]
+    release = text[text.index("register_release() {") : text.index("roll_services() {")]
     assert release.index("gpu-worker.json") < release.index("GPU_TASK_DEFINITION=") < release.index("run-worker")
     assert "deregister-task-definition" not in text  # rollback registers the previous images anew
 
@@ -153,8 +166,10 @@ def test_service_connect_reaches_the_code_server_at_the_workspace_address():
 
 
 def test_gpu_fleet_scales_from_zero_up_to_the_gpu_pool():
-    values = {name: "x" for name in ("GPU_AMI_ID", "GPU_HOST_SG", "GPU_USER_DATA", "SUBNET_A", "SUBNET_B",
-                                     "ASG_ARN", "CLUSTER")}
+    values = {
+        name: "x"
+        for name in ("GPU_AMI_ID", "GPU_HOST_SG", "GPU_USER_DATA", "SUBNET_A", "SUBNET_B", "ASG_ARN", "CLUSTER")
+    }
     group = guide_json("/tmp/gpu-asg.json", values)
     pool_limit = yaml.safe_load((DOCKER / "dagster.yaml").read_text())["concurrency"]["pools"]["default_limit"]
     assert (group["MinSize"], group["DesiredCapacity"], group["MaxSize"]) == (0, 0, pool_limit)
@@ -187,8 +202,14 @@ def test_iam_policies_are_well_formed_and_scoped(path: Path):
 
 
 def test_production_dagster_yaml_is_valid(tmp_path, monkeypatch):
-    for name in ("DAGSTER_PG_HOST", "DAGSTER_PG_DB", "DAGSTER_PG_USERNAME", "DAGSTER_PG_PASSWORD",
-                 "DAGSTER_RUN_TASK_DEFINITION", "DAGSTER_COMPUTE_LOGS_BUCKET"):
+    for name in (
+        "DAGSTER_PG_HOST",
+        "DAGSTER_PG_DB",
+        "DAGSTER_PG_USERNAME",
+        "DAGSTER_PG_PASSWORD",
+        "DAGSTER_RUN_TASK_DEFINITION",
+        "DAGSTER_COMPUTE_LOGS_BUCKET",
+    ):
         monkeypatch.setenv(name, "dummy")
     shutil.copy(DOCKER / "dagster.yaml", tmp_path / "dagster.yaml")
     config, _ = dagster_instance_config(str(tmp_path))  # the instance schema, Postgres storage included

@@ -70,18 +70,26 @@ class Site:
     def s3(self):
         return boto3.client("s3", endpoint_url=self.endpoint, region_name="us-east-1")
 
-    def resources(self, run: str, *, endpoint: str | None = None, engine: str = "rapidocr",
-                  max_attempts: int = 8) -> dict[str, Any]:
+    def resources(
+        self, run: str, *, endpoint: str | None = None, engine: str = "rapidocr", max_attempts: int = 8
+    ) -> dict[str, Any]:
         """Resources writing to ``<run>/`` and tables ``<bucket>-<run>[-review]``, through ``endpoint``."""
         endpoint = endpoint or self.endpoint
         return {
-            "storage": StorageResource(landing_uri=f"s3://{self.bucket}/landing", work_uri=f"s3://{self.bucket}/{run}/work",
-                                       output_uri=f"s3://{self.bucket}/{run}/output", s3_endpoint_url=endpoint,
-                                       max_attempts=max_attempts),
-            "dynamodb": DynamoResource(enabled=True, table_name=f"{self.bucket}-{run}", endpoint_url=endpoint,
-                                       create_table=True),
+            "storage": StorageResource(
+                landing_uri=f"s3://{self.bucket}/landing",
+                work_uri=f"s3://{self.bucket}/{run}/work",
+                output_uri=f"s3://{self.bucket}/{run}/output",
+                s3_endpoint_url=endpoint,
+                max_attempts=max_attempts,
+            ),
+            "dynamodb": DynamoResource(
+                enabled=True, table_name=f"{self.bucket}-{run}", endpoint_url=endpoint, create_table=True
+            ),
             "ocr_engine": OcrEngineResource(engine=engine),
-            "review_store": ReviewStoreResource(uri=f"dynamodb://{self.bucket}-{run}-review?create=1", endpoint_url=endpoint),
+            "review_store": ReviewStoreResource(
+                uri=f"dynamodb://{self.bucket}-{run}-review?create=1", endpoint_url=endpoint
+            ),
         }
 
     def keys(self, prefix: str) -> list[str]:
@@ -89,8 +97,12 @@ class Site:
         return [item["Key"] for page in pages for item in page.get("Contents", [])]
 
     def rows(self, prefix: str) -> list[dict[str, Any]]:
-        rows = [row for key in self.keys(prefix) if key.endswith(".parquet")
-                for row in pq.read_table(io.BytesIO(self.get(key))).to_pylist()]
+        rows = [
+            row
+            for key in self.keys(prefix)
+            if key.endswith(".parquet")
+            for row in pq.read_table(io.BytesIO(self.get(key))).to_pylist()
+        ]
         return sorted(rows, key=lambda row: (row["page"], row.get("entry_id") or ""))
 
     def get(self, key: str) -> bytes:
@@ -100,12 +112,16 @@ class Site:
         client = boto3.client("dynamodb", endpoint_url=self.endpoint, region_name="us-east-1")
         if f"{self.bucket}-{run}" not in client.list_tables()["TableNames"]:
             return []
-        table = boto3.resource("dynamodb", endpoint_url=self.endpoint, region_name="us-east-1").Table(f"{self.bucket}-{run}")
+        table = boto3.resource("dynamodb", endpoint_url=self.endpoint, region_name="us-east-1").Table(
+            f"{self.bucket}-{run}"
+        )
         items = [item for item in table.scan()["Items"] if item["document_id"] == document_id]  # one table per run
         return sorted(items, key=lambda item: item["entry_id"])
 
     def outputs(self, run: str, document_id: str) -> Outputs:
-        return Outputs(self.rows(f"{run}/output/courses/"), self.rows(f"{run}/output/pages/"), self.items(run, document_id))
+        return Outputs(
+            self.rows(f"{run}/output/courses/"), self.rows(f"{run}/output/pages/"), self.items(run, document_id)
+        )
 
 
 @pytest.fixture(scope="module")
@@ -130,8 +146,9 @@ def module_instance() -> Iterator[dg.DagsterInstance]:
         yield instance
 
 
-def run_clean(site: Site, instance: dg.DagsterInstance, key: str, pdf: bytes,
-              config: dict[str, Any] | None = None) -> Outputs:
+def run_clean(
+    site: Site, instance: dg.DagsterInstance, key: str, pdf: bytes, config: dict[str, Any] | None = None
+) -> Outputs:
     run = f"clean-{content_id(pdf)}"
     result = materialize_document(instance, key, site.resources(run), config)
     assert result.success, failure_message(result)
@@ -170,8 +187,10 @@ def error_chain(result: dg.ExecuteInProcessResult) -> str:
 
 # 1. The S3 server dies mid-run, then comes back.
 
+
 def test_s3_outage_mid_run_fails_naming_the_object_and_a_rerun_matches_a_clean_run(
-        site: Site, module_instance: dg.DagsterInstance, clean_digital: Outputs, monkeypatch: pytest.MonkeyPatch) -> None:
+    site: Site, module_instance: dg.DagsterInstance, clean_digital: Outputs, monkeypatch: pytest.MonkeyPatch
+) -> None:
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
@@ -183,7 +202,9 @@ def test_s3_outage_mid_run_fails_naming_the_object_and_a_rerun_matches_a_clean_r
         return parse_document(*args, **kwargs)
 
     monkeypatch.setattr(tables_defs, "parse_document", parse_after_outage)
-    result = materialize_document(module_instance, DIGITAL_KEY, site.resources("outage", endpoint=endpoint, max_attempts=2))
+    result = materialize_document(
+        module_instance, DIGITAL_KEY, site.resources("outage", endpoint=endpoint, max_attempts=2)
+    )
     assert not result.success
     assert step_outcomes(result) == ({"raw_catalog_pdfs", "rendered_pages", "ocr_pages"}, {"course_catalog_tables"})
     ocr_uri = f"s3://{site.bucket}/outage/work/documents/{content_id(DIGITAL_PDF)}/ocr.jsonl"
@@ -205,8 +226,10 @@ def test_s3_outage_mid_run_fails_naming_the_object_and_a_rerun_matches_a_clean_r
 
 # 2. Throttling, 5xx and connection resets from S3 and DynamoDB are retried.
 
+
 def test_transient_s3_and_dynamodb_errors_are_retried_to_identical_outputs(
-        site: Site, module_instance: dg.DagsterInstance, clean_digital: Outputs) -> None:
+    site: Site, module_instance: dg.DagsterInstance, clean_digital: Outputs
+) -> None:
     faults = [
         Fault(times=1, status=503, code="SlowDown", method="HEAD", path="/landing/"),
         Fault(times=1, status=500, code="InternalError", method="GET", path="/landing/"),
@@ -218,20 +241,25 @@ def test_transient_s3_and_dynamodb_errors_are_retried_to_identical_outputs(
         Fault(times=1, reset=True, target="DescribeTable"),
     ]
     with FaultProxy(site.endpoint, faults) as proxy:
-        result = materialize_document(module_instance, DIGITAL_KEY, site.resources("transient", endpoint=proxy.endpoint))
+        result = materialize_document(
+            module_instance, DIGITAL_KEY, site.resources("transient", endpoint=proxy.endpoint)
+        )
     assert result.success, failure_message(result)
     assert [fault.hits for fault in faults] == [fault.times for fault in faults]
     for fault in faults:  # each faulted request was retried until it went through
         seen = [r for r in proxy.requests if fault.matches(r.method, r.path, r.target)]
-        assert any(r.fault is None for r in seen[fault.times:]), fault
+        assert any(r.fault is None for r in seen[fault.times :]), fault
     assert site.outputs("transient", content_id(DIGITAL_PDF)) == clean_digital
 
 
-def test_throttling_beyond_max_attempts_fails_naming_the_object(site: Site, module_instance: dg.DagsterInstance) -> None:
+def test_throttling_beyond_max_attempts_fails_naming_the_object(
+    site: Site, module_instance: dg.DagsterInstance
+) -> None:
     fault = Fault(times=1000, status=503, code="SlowDown", method="GET", path="/landing/")
     with FaultProxy(site.endpoint, [fault]) as proxy:
-        result = materialize_document(module_instance, DIGITAL_KEY,
-                                      site.resources("throttled", endpoint=proxy.endpoint, max_attempts=2))
+        result = materialize_document(
+            module_instance, DIGITAL_KEY, site.resources("throttled", endpoint=proxy.endpoint, max_attempts=2)
+        )
     assert not result.success
     assert fault.hits == 2
     message = failure_message(result)
@@ -240,6 +268,7 @@ def test_throttling_beyond_max_attempts_fails_naming_the_object(site: Site, modu
 
 
 # 3. The run worker is SIGKILLed mid-document.
+
 
 def worker_main() -> None:
     """A run worker (``python -c``): runs the graph and stalls at ``FAULT_KILL_AT`` after touching
@@ -274,12 +303,23 @@ def worker_main() -> None:
 
 
 def kill_worker_at(site: Site, run: str, kill_at: str, home: Path, marker: Path) -> None:
-    env = {**os.environ, "DAGSTER_HOME": str(home), "FAULT_ENDPOINT": site.endpoint, "FAULT_BUCKET": site.bucket,
-           "FAULT_RUN": run, "FAULT_KILL_AT": kill_at, "FAULT_MARKER": str(marker)}
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "FAULT_ENDPOINT": site.endpoint,
+        "FAULT_BUCKET": site.bucket,
+        "FAULT_RUN": run,
+        "FAULT_KILL_AT": kill_at,
+        "FAULT_MARKER": str(marker),
+    }
     # From the checkout's root: the tests are not installed, so that is where ocr_pipeline_tests imports from.
-    worker = subprocess.Popen([sys.executable, "-c", "from ocr_pipeline_tests.test_faults import worker_main; worker_main()"],
-                              env=env, cwd=Path(__file__).resolve().parents[1], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE)
+    worker = subprocess.Popen(
+        [sys.executable, "-c", "from ocr_pipeline_tests.test_faults import worker_main; worker_main()"],
+        env=env,
+        cwd=Path(__file__).resolve().parents[1],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 60
         while not marker.exists():
@@ -313,7 +353,8 @@ def assert_objects_whole(site: Site, prefix: str) -> None:
 
 
 def test_sigkilled_worker_leaves_no_partial_outputs_and_a_rerun_matches_a_clean_run(
-        site: Site, clean_digital: Outputs, tmp_path: Path) -> None:
+    site: Site, clean_digital: Outputs, tmp_path: Path
+) -> None:
     home, marker, run = tmp_path / "dagster_home", tmp_path / "stalled", "killed"
     home.mkdir()
     document_id = content_id(DIGITAL_PDF)
@@ -341,6 +382,7 @@ def test_sigkilled_worker_leaves_no_partial_outputs_and_a_rerun_matches_a_clean_
 
 # 4. A page that crashes the OCR engine or the renderer is isolated.
 
+
 class CrashOnPageEngine:
     """RapidOCR, except that any batch holding page ``CRASH_PAGE`` raises (breaking the engine contract)."""
 
@@ -363,27 +405,40 @@ def assert_only_page_failed(outputs: Outputs, clean: Outputs, reason: str) -> No
     assert [(row["status"], row["needs_review"]) for row in failed] == [("failed", True)]
     assert any(reason in r for r in failed[0]["reasons"]), failed[0]["reasons"]
     assert [row for row in outputs.pages if row["page"] != CRASH_PAGE] == [
-        row for row in clean.pages if row["page"] != CRASH_PAGE]
+        row for row in clean.pages if row["page"] != CRASH_PAGE
+    ]
     assert outputs.courses == [row for row in clean.courses if row["page"] != CRASH_PAGE]
     assert [item["entry_id"] for item in outputs.items] == sorted(row["entry_id"] for row in outputs.courses)
 
 
 def test_a_page_that_crashes_the_ocr_engine_fails_alone(
-        site: Site, module_instance: dg.DagsterInstance, scanned_pdf: bytes, clean_scanned: Outputs,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    site: Site,
+    module_instance: dg.DagsterInstance,
+    scanned_pdf: bytes,
+    clean_scanned: Outputs,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setitem(registry.ENGINES, "crash-on-page", f"{__name__}:CrashOnPageEngine")
     monkeypatch.setattr(CrashOnPageEngine, "batches", [])
-    result = materialize_document(module_instance, SCANNED_KEY, site.resources("engine-crash", engine="crash-on-page"),
-                                  SCAN_CONFIG)
+    result = materialize_document(
+        module_instance, SCANNED_KEY, site.resources("engine-crash", engine="crash-on-page"), SCAN_CONFIG
+    )
     assert result.success, failure_message(result)
     assert CrashOnPageEngine.batches == [[1, 2, 3], [1], [2], [3]]
-    assert_only_page_failed(site.outputs("engine-crash", content_id(scanned_pdf)), clean_scanned,
-                            "OCR engine rapidocr crashed: RuntimeError: simulated engine crash")
+    assert_only_page_failed(
+        site.outputs("engine-crash", content_id(scanned_pdf)),
+        clean_scanned,
+        "OCR engine rapidocr crashed: RuntimeError: simulated engine crash",
+    )
 
 
 def test_a_page_that_crashes_the_renderer_fails_alone(
-        site: Site, module_instance: dg.DagsterInstance, scanned_pdf: bytes, clean_scanned: Outputs,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    site: Site,
+    module_instance: dg.DagsterInstance,
+    scanned_pdf: bytes,
+    clean_scanned: Outputs,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     render_page = render_stage.render_page
 
     def crash_on_page(document: pdfium.PdfDocument, index: int, geometry: Any) -> Image.Image:
@@ -394,15 +449,23 @@ def test_a_page_that_crashes_the_renderer_fails_alone(
     monkeypatch.setattr(render_stage, "render_page", crash_on_page)
     result = materialize_document(module_instance, SCANNED_KEY, site.resources("render-crash"), SCAN_CONFIG)
     assert result.success, failure_message(result)
-    rendered = next(e for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey("rendered_pages"))
+    rendered = next(
+        e for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey("rendered_pages")
+    )
     assert rendered.materialization.metadata["render_failed_pages"].value == 1
-    assert_only_page_failed(site.outputs("render-crash", content_id(scanned_pdf)), clean_scanned,
-                            "page could not be rendered: PdfiumError: simulated renderer crash")
+    assert_only_page_failed(
+        site.outputs("render-crash", content_id(scanned_pdf)),
+        clean_scanned,
+        "page could not be rendered: PdfiumError: simulated renderer crash",
+    )
 
 
 # 5. Oversized inputs are refused per the configured limits.
 
-def test_a_pdf_with_thousands_of_pages_is_refused_above_max_pages(site: Site, module_instance: dg.DagsterInstance) -> None:
+
+def test_a_pdf_with_thousands_of_pages_is_refused_above_max_pages(
+    site: Site, module_instance: dg.DagsterInstance
+) -> None:
     source = pdfium.PdfDocument(DIGITAL_PDF)
     document = pdfium.PdfDocument.new()
     document.import_pages(source, [0] * 6000)
@@ -416,11 +479,13 @@ def test_a_pdf_with_thousands_of_pages_is_refused_above_max_pages(site: Site, mo
 
 
 def test_an_object_above_max_bytes_is_refused_without_being_downloaded(
-        site: Site, module_instance: dg.DagsterInstance) -> None:
+    site: Site, module_instance: dg.DagsterInstance
+) -> None:
     config = {"ops": {"raw_catalog_pdfs": {"config": {"max_bytes": 1000}}}}
     with FaultProxy(site.endpoint) as proxy:
-        result = materialize_document(module_instance, DIGITAL_KEY, site.resources("too-big", endpoint=proxy.endpoint),
-                                      config)
+        result = materialize_document(
+            module_instance, DIGITAL_KEY, site.resources("too-big", endpoint=proxy.endpoint), config
+        )
     assert not result.success
     assert f"{len(DIGITAL_PDF)} bytes, above the limit of 1000 (quarantined: too-large)" in failure_message(result)
     landing = [(r.method, r.path) for r in proxy.requests if "/landing/" in r.path]

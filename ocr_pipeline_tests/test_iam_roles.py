@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
@@ -78,15 +78,23 @@ ROLES = ("execution", "daemon", "webserver", "code-server", "run-worker", "gpu-w
 ALWAYS_STAR = {"ecs:DescribeTaskDefinition", "ec2:DescribeNetworkInterfaces", "ecr:GetAuthorizationToken"}
 """Actions without resource-level permissions (the only ones allowed on ``Resource: "*"``)."""
 LOG_GROUP = "/ecs/ocr-pipeline"
-DAILY_RUN = datetime(2026, 12, 1, 3, 0, tzinfo=timezone.utc)
+DAILY_RUN = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 
 OLD_LIST_DATA = {  # the per-prefix grants the reviewer found (issue #12)
-    "run-worker": {"Sid": "ListData", "Effect": "Allow", "Action": ["s3:ListBucket"],
-                   "Resource": ["arn:aws:s3:::${DATA_BUCKET}"],
-                   "Condition": {"StringLike": {"s3:prefix": ["landing/*", "work/*", "output/*"]}}},
-    "code-server": {"Sid": "ListData", "Effect": "Allow", "Action": ["s3:ListBucket"],
-                    "Resource": ["arn:aws:s3:::${DATA_BUCKET}"],
-                    "Condition": {"StringLike": {"s3:prefix": ["landing/*"]}}},
+    "run-worker": {
+        "Sid": "ListData",
+        "Effect": "Allow",
+        "Action": ["s3:ListBucket"],
+        "Resource": ["arn:aws:s3:::${DATA_BUCKET}"],
+        "Condition": {"StringLike": {"s3:prefix": ["landing/*", "work/*", "output/*"]}},
+    },
+    "code-server": {
+        "Sid": "ListData",
+        "Effect": "Allow",
+        "Action": ["s3:ListBucket"],
+        "Resource": ["arn:aws:s3:::${DATA_BUCKET}"],
+        "Condition": {"StringLike": {"s3:prefix": ["landing/*"]}},
+    },
 }
 
 
@@ -105,8 +113,14 @@ def envsubst(text: str, env: dict[str, str]) -> str:
     binary = shutil.which("envsubst")
     if binary is None:
         return python_envsubst(text, env)
-    return subprocess.run([binary], input=text, capture_output=True, text=True, check=True,
-                          env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env}).stdout
+    return subprocess.run(
+        [binary],
+        input=text,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env},
+    ).stdout
 
 
 def template_paths() -> list[Path]:
@@ -136,16 +150,24 @@ def test_every_template_renders_to_json_with_every_placeholder_filled():
         assert "${" not in out, f"{path.name}: placeholder left after envsubst"
         json.loads(out)
     trust = rendered(IAM_DIR / "ecs-tasks-trust.json")["Statement"][0]["Condition"]
-    assert trust == {"ArnLike": {"aws:SourceArn": f"arn:aws:ecs:{REGION}:{ACCOUNT_ID}:*"},
-                     "StringEquals": {"aws:SourceAccount": ACCOUNT_ID}}
+    assert trust == {
+        "ArnLike": {"aws:SourceArn": f"arn:aws:ecs:{REGION}:{ACCOUNT_ID}:*"},
+        "StringEquals": {"aws:SourceAccount": ACCOUNT_ID},
+    }
 
 
 @pytest.mark.skipif(shutil.which("envsubst") is None, reason="GNU gettext envsubst not installed")
 def test_the_python_envsubst_matches_gnu_envsubst():
     sample = "a ${DATA_BUCKET} b $REGION c ${UNSET_VAR} d $$ e ${REGION:-x} f $1"
     for text in [sample, *(p.read_text() for p in template_paths())]:
-        binary = subprocess.run(["envsubst"], input=text, capture_output=True, text=True, check=True,
-                                env={"PATH": os.environ["PATH"], **VARIABLES}).stdout
+        binary = subprocess.run(
+            ["envsubst"],
+            input=text,
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PATH": os.environ["PATH"], **VARIABLES},
+        ).stdout
         assert python_envsubst(text, VARIABLES) == binary
 
 
@@ -160,16 +182,19 @@ def test_policies_name_resources_and_use_only_evaluated_conditions():
             assert set(statement.get("Condition", {})) <= SUPPORTED_OPERATORS, (role, statement)
 
 
-@pytest.mark.parametrize(("role", "service", "actions"), [
-    ("run-worker", "s3", ("kms:Decrypt", "kms:GenerateDataKey")),
-    ("run-worker", "dynamodb", ("kms:Decrypt", "kms:GenerateDataKey")),
-    ("gpu-worker", "s3", ("kms:Decrypt", "kms:GenerateDataKey")),
-    ("code-server", "s3", ("kms:Decrypt", "kms:GenerateDataKey")),
-    ("code-server", "dynamodb", ("kms:Decrypt",)),
-    ("daemon", "s3", ("kms:Decrypt", "kms:GenerateDataKey")),
-    ("webserver", "s3", ("kms:Decrypt",)),
-    ("execution", "secretsmanager", ("kms:Decrypt",)),
-])
+@pytest.mark.parametrize(
+    ("role", "service", "actions"),
+    [
+        ("run-worker", "s3", ("kms:Decrypt", "kms:GenerateDataKey")),
+        ("run-worker", "dynamodb", ("kms:Decrypt", "kms:GenerateDataKey")),
+        ("gpu-worker", "s3", ("kms:Decrypt", "kms:GenerateDataKey")),
+        ("code-server", "s3", ("kms:Decrypt", "kms:GenerateDataKey")),
+        ("code-server", "dynamodb", ("kms:Decrypt",)),
+        ("daemon", "s3", ("kms:Decrypt", "kms:GenerateDataKey")),
+        ("webserver", "s3", ("kms:Decrypt",)),
+        ("execution", "secretsmanager", ("kms:Decrypt",)),
+    ],
+)
 def test_customer_managed_key_is_usable_through_the_services_each_role_calls(role, service, actions):
     """moto does not involve KMS in S3/DynamoDB/Secrets Manager calls: the key grants are checked here."""
     document = rendered(role_template(role))
@@ -177,12 +202,15 @@ def test_customer_managed_key_is_usable_through_the_services_each_role_calls(rol
     for action in actions:
         assert is_allowed([document], action, key, {"kms:ViaService": f"{service}.{REGION}.amazonaws.com"}), action
         assert not is_allowed([document], action, key), f"{role}: {action} outside kms:ViaService"
-        assert not is_allowed([document], action, key.replace("0f1e", "ffff"), {"kms:ViaService": f"{service}.{REGION}.amazonaws.com"})
+        assert not is_allowed(
+            [document], action, key.replace("0f1e", "ffff"), {"kms:ViaService": f"{service}.{REGION}.amazonaws.com"}
+        )
     if role == "webserver":
         assert not is_allowed([document], "kms:GenerateDataKey", key, {"kms:ViaService": f"s3.{REGION}.amazonaws.com"})
 
 
 # --- the moto server that enforces IAM ---------------------------------------------------------
+
 
 @dataclass
 class Credentials:
@@ -215,20 +243,33 @@ class Aws:
 
     def client(self, service: str, role: str = "admin"):
         keys = self.keys[role]
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION,
-                            aws_access_key_id=keys.access_key_id, aws_secret_access_key=keys.secret_access_key)
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name=REGION,
+            aws_access_key_id=keys.access_key_id,
+            aws_secret_access_key=keys.secret_access_key,
+        )
 
     def storage(self) -> StorageResource:
-        return StorageResource(landing_uri=f"s3://{DATA}/landing", work_uri=f"s3://{DATA}/work",
-                               output_uri=f"s3://{DATA}/output", s3_endpoint_url=self.endpoint, aws_region=REGION)
+        return StorageResource(
+            landing_uri=f"s3://{DATA}/landing",
+            work_uri=f"s3://{DATA}/work",
+            output_uri=f"s3://{DATA}/output",
+            s3_endpoint_url=self.endpoint,
+            aws_region=REGION,
+        )
 
     def review_store(self) -> ReviewStoreResource:
         return ReviewStoreResource(uri=f"dynamodb://{REVIEW}", endpoint_url=self.endpoint, aws_region=REGION)
 
     def resources(self) -> dict:
-        return {"storage": self.storage(), "review_store": self.review_store(),
-                "dynamodb": DynamoResource(enabled=True, table_name=COURSES, endpoint_url=self.endpoint, aws_region=REGION),
-                "ocr_engine": OcrEngineResource(engine="rapidocr")}
+        return {
+            "storage": self.storage(),
+            "review_store": self.review_store(),
+            "dynamodb": DynamoResource(enabled=True, table_name=COURSES, endpoint_url=self.endpoint, aws_region=REGION),
+            "ocr_engine": OcrEngineResource(engine="rapidocr"),
+        }
 
     def compute_log_instance(self, tmp: Path):
         """A Dagster instance whose compute logs are docker/dagster.yaml's (S3, the logs bucket), on this server."""
@@ -253,9 +294,13 @@ def aws(tmp_path_factory) -> Iterator[Aws]:
     port = free_port()
     log = tmp_path_factory.mktemp("iam-moto") / "server.log"
     with log.open("wb") as sink:
-        server = subprocess.Popen([sys.executable, "-m", "ocr_pipeline_tests.iam_moto", str(port)], cwd=ROOT,
-                                  stdout=sink, stderr=subprocess.STDOUT,
-                                  env={**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
+        server = subprocess.Popen(
+            [sys.executable, "-m", "ocr_pipeline_tests.iam_moto", str(port)],
+            cwd=ROOT,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"},
+        )
     endpoint = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -282,16 +327,24 @@ def _set_up(aws: Aws) -> Aws:
     s3, iam = aws.client("s3", "setup"), aws.client("iam", "setup")
     for bucket in (DATA, LOGS, VARIABLES["MODEL_BUCKET"]):
         s3.create_bucket(Bucket=bucket)
-    dynamodb = boto3.resource("dynamodb", endpoint_url=aws.endpoint, region_name=REGION,
-                              aws_access_key_id="testing", aws_secret_access_key="testing")
+    dynamodb = boto3.resource(
+        "dynamodb",
+        endpoint_url=aws.endpoint,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     DynamoCourseSink(COURSES, resource=dynamodb).ensure_table()
     DynamoReviewStore(REVIEW, resource=dynamodb).ensure_table()
     logs = aws.client("logs", "setup")
     for group, stream in ((LOG_GROUP, "run-worker/run/0123456789abcdef"), ("/ecs/other-app", "x/run/1")):
         logs.create_log_group(logGroupName=group)
         logs.create_log_stream(logGroupName=group, logStreamName=stream)
-        logs.put_log_events(logGroupName=group, logStreamName=stream,
-                            logEvents=[{"timestamp": int(time.time() * 1000), "message": "Traceback: worker crashed"}])
+        logs.put_log_events(
+            logGroupName=group,
+            logStreamName=stream,
+            logEvents=[{"timestamp": int(time.time() * 1000), "message": "Traceback: worker crashed"}],
+        )
     secrets = aws.client("secretsmanager", "setup")
     pg_arn = secrets.create_secret(Name="ocr-pipeline/postgres", SecretString="pg-password")["ARN"]
     secrets.create_secret(Name="someone-else/secret", SecretString="not yours")
@@ -326,10 +379,14 @@ def _succeeds(result: dg.ExecuteInProcessResult, *, may_fail: str | None = None)
 
 def _materialize(aws: Aws, instance, keys: list[str], selection: list[str]) -> dg.ExecuteInProcessResult:
     """One run of ``selection`` for ``keys`` (several: a single-run backfill over their range, as the UI starts)."""
-    one = {"partition_key": keys[0]} if len(keys) == 1 else {"tags": {
-        "dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]}}
-    return dg.materialize(CATALOG_GRAPH, selection=selection, resources=aws.resources(), instance=instance,
-                          raise_on_error=False, **one)
+    one = (
+        {"partition_key": keys[0]}
+        if len(keys) == 1
+        else {"tags": {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]}}
+    )
+    return dg.materialize(
+        CATALOG_GRAPH, selection=selection, resources=aws.resources(), instance=instance, raise_on_error=False, **one
+    )
 
 
 def _read_parquet(aws: Aws, prefix: str) -> pd.DataFrame:
@@ -340,13 +397,16 @@ def _read_parquet(aws: Aws, prefix: str) -> pd.DataFrame:
 
 # --- the pipeline, sensors and schedules under their roles --------------------------------------
 
+
 def test_pipeline_sensors_and_schedules_run_under_their_roles(aws, instance):
     good, bad = "Role U/catalog.pdf", "Role U/broken.pdf"
     aws.client("s3").put_object(Bucket=DATA, Key=f"landing/{good}", Body=hard_catalog_pdf())
     aws.client("s3").put_object(Bucket=DATA, Key=f"landing/{bad}", Body=b"not a pdf at all\n")
 
     with aws.role("code-server"):
-        tick = s3_catalog_upload_sensor(dg.build_sensor_context(instance=instance, resources={"storage": aws.storage()}))
+        tick = s3_catalog_upload_sensor(
+            dg.build_sensor_context(instance=instance, resources={"storage": aws.storage()})
+        )
     assert sorted(r.partition_key for r in tick.run_requests) == sorted([bad, good])
     for request in tick.dynamic_partitions_requests:
         instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
@@ -360,22 +420,41 @@ def test_pipeline_sensors_and_schedules_run_under_their_roles(aws, instance):
     with aws.role("gpu-worker"):  # the GPU task: work/ only
         _succeeds(_materialize(aws, instance, backfill, ["ocr_pages"]), may_fail=bad)
     with aws.role("run-worker"):
-        _succeeds(_materialize(aws, instance, backfill, ["course_catalog_tables", "validated_courses", "review_tasks"]),
-                  may_fail=bad)
+        _succeeds(
+            _materialize(aws, instance, backfill, ["course_catalog_tables", "validated_courses", "review_tasks"]),
+            may_fail=bad,
+        )
     courses = _read_parquet(aws, "output/courses/")
     assert set(courses["course_code"]) == {"CS 101", "CS 102", "MATH 1A", "MATH 1B"}
 
-    admin_store = DynamoReviewStore(REVIEW, resource=boto3.resource(
-        "dynamodb", endpoint_url=aws.endpoint, region_name=REGION, aws_access_key_id=aws.keys["admin"].access_key_id,
-        aws_secret_access_key=aws.keys["admin"].secret_access_key))
+    admin_store = DynamoReviewStore(
+        REVIEW,
+        resource=boto3.resource(
+            "dynamodb",
+            endpoint_url=aws.endpoint,
+            region_name=REGION,
+            aws_access_key_id=aws.keys["admin"].access_key_id,
+            aws_secret_access_key=aws.keys["admin"].secret_access_key,
+        ),
+    )
     [task] = admin_store.list()
-    entries = [{**entry, "credits_min": 4, "credits_max": 4, "title": "Calculus I" if entry["course_code"] == "MATH 1A"
-                else entry["title"]} for entry in task.entries]
+    entries = [
+        {
+            **entry,
+            "credits_min": 4,
+            "credits_max": 4,
+            "title": "Calculus I" if entry["course_code"] == "MATH 1A" else entry["title"],
+        }
+        for entry in task.entries
+    ]
     admin_store.save(submit(task, Answer.build("alice", entries, False)), task.version)  # the review app's write
 
     with aws.role("code-server"):
-        answers = review_answers_sensor(dg.build_sensor_context(
-            instance=instance, resources={"storage": aws.storage(), "review_store": aws.review_store()}))
+        answers = review_answers_sensor(
+            dg.build_sensor_context(
+                instance=instance, resources={"storage": aws.storage(), "review_store": aws.review_store()}
+            )
+        )
     assert [r.partition_key for r in answers.run_requests] == [good]
     assert admin_store.get(task.task_id).status is TaskStatus.ACCEPTED
     with aws.role("run-worker"):  # apply_review_corrections: the second publish reads the correction
@@ -383,17 +462,23 @@ def test_pipeline_sensors_and_schedules_run_under_their_roles(aws, instance):
     assert _read_parquet(aws, "output/courses/").set_index("course_code").loc["MATH 1A"].title == "Calculus I"
 
     with aws.role("code-server"):
-        retry = retry_failed_documents(dg.build_schedule_context(
-            instance=instance, resources={"storage": aws.storage()},
-            scheduled_execution_time=DAILY_RUN))
+        retry = retry_failed_documents(
+            dg.build_schedule_context(
+                instance=instance, resources={"storage": aws.storage()}, scheduled_execution_time=DAILY_RUN
+            )
+        )
     assert [r.partition_key for r in retry] == [bad]
 
 
 def test_tick_logs_are_written_by_the_code_server_and_read_by_the_webserver(aws, tmp_path):
     log_key = ["ocr_pipeline", "s3_catalog_upload_sensor", "tick-42"]
-    with (aws.role("code-server"), aws.compute_log_instance(tmp_path / "code-server") as code_server,
-          InstigationLogger(log_key, code_server, repository_name="ocr_pipeline",
-                            instigator_name="s3_catalog_upload_sensor") as logger):
+    with (
+        aws.role("code-server"),
+        aws.compute_log_instance(tmp_path / "code-server") as code_server,
+        InstigationLogger(
+            log_key, code_server, repository_name="ocr_pipeline", instigator_name="s3_catalog_upload_sensor"
+        ) as logger,
+    ):
         logger.info("listed 3 objects")  # what the code server does for every sensor/schedule tick
     written = [o["Key"] for o in aws.client("s3").list_objects_v2(Bucket=LOGS).get("Contents", [])]
     assert "compute-logs/storage/ocr_pipeline/s3_catalog_upload_sensor/tick-42.err" in written
@@ -407,7 +492,9 @@ def test_the_daemon_reads_a_failed_run_workers_logs_as_the_launcher_does(aws):
     from dagster_aws.ecs.utils import get_task_logs
 
     task_definition = json.loads(envsubst((ROOT / "docker" / "ecs" / "run-worker.json").read_text(), VARIABLES))
-    container = yaml.safe_load((ROOT / "docker" / "dagster.yaml").read_text())["run_launcher"]["config"]["container_name"]
+    container = yaml.safe_load((ROOT / "docker" / "dagster.yaml").read_text())["run_launcher"]["config"][
+        "container_name"
+    ]
     task_arn = f"arn:aws:ecs:{REGION}:{ACCOUNT_ID}:task/ocr-pipeline/0123456789abcdef"
 
     class Ecs:  # the two ECS reads get_task_logs makes before it reads CloudWatch
@@ -418,8 +505,13 @@ def test_the_daemon_reads_a_failed_run_workers_logs_as_the_launcher_does(aws):
             return {"taskDefinition": task_definition}
 
     with aws.role("daemon"):
-        lines = get_task_logs(Ecs(), logs_client=boto3.client("logs", endpoint_url=aws.endpoint, region_name=REGION),
-                              cluster="ocr-pipeline", task_arn=task_arn, container_name=container)
+        lines = get_task_logs(
+            Ecs(),
+            logs_client=boto3.client("logs", endpoint_url=aws.endpoint, region_name=REGION),
+            cluster="ocr-pipeline",
+            task_arn=task_arn,
+            container_name=container,
+        )
     assert lines == ["Traceback: worker crashed"]
 
 
@@ -431,48 +523,76 @@ def test_the_execution_role_reads_the_postgres_secret(aws):
 
 # --- what each role must not do ------------------------------------------------------------------
 
+
 def _store_put(prefix: str, key: str) -> Callable[[Aws], None]:
     def put(aws: Aws) -> None:
         getattr(aws.storage(), prefix)().put(key, b"x")
+
     return put
 
 
 def _store_get(prefix: str, key: str) -> Callable[[Aws], None]:
     def get(aws: Aws) -> None:
         getattr(aws.storage(), prefix)().get(key)
+
     return get
 
 
 def _client_call(service: str, method: str, **kwargs) -> Callable[[Aws], None]:
     def call(aws: Aws) -> None:
         getattr(boto3.client(service, endpoint_url=aws.endpoint, region_name=REGION), method)(**kwargs)
+
     return call
 
 
 REFUSED = [
     ("run-worker", _store_put("landing", "Role U/injected.pdf"), ("PutObject", "landing/Role U/injected.pdf")),
-    ("run-worker", _client_call("s3", "get_object", Bucket=VARIABLES["MODEL_BUCKET"], Key="deepseek-ocr-2/config.json"), None),
+    (
+        "run-worker",
+        _client_call("s3", "get_object", Bucket=VARIABLES["MODEL_BUCKET"], Key="deepseek-ocr-2/config.json"),
+        None,
+    ),
     ("run-worker", _client_call("dynamodb", "delete_item", TableName=REVIEW, Key={"task_id": {"S": "x"}}), None),
     ("gpu-worker", _store_put("output", "courses/x.parquet"), ("PutObject", "output/courses/x.parquet")),
     ("gpu-worker", _store_get("landing", "Role U/catalog.pdf"), ("GetObject", "landing/Role U/catalog.pdf")),
-    ("gpu-worker", _client_call("dynamodb", "query", TableName=COURSES, KeyConditionExpression="source_id = :s",
-                                ExpressionAttributeValues={":s": {"S": "x"}}), None),
+    (
+        "gpu-worker",
+        _client_call(
+            "dynamodb",
+            "query",
+            TableName=COURSES,
+            KeyConditionExpression="source_id = :s",
+            ExpressionAttributeValues={":s": {"S": "x"}},
+        ),
+        None,
+    ),
     ("code-server", _store_put("output", "courses/x.parquet"), ("PutObject", "output/courses/x.parquet")),
-    ("code-server", _store_put("work", "partitions/Role U/x.pdf/document.json"),
-     ("PutObject", "work/partitions/Role U/x.pdf/document.json")),
+    (
+        "code-server",
+        _store_put("work", "partitions/Role U/x.pdf/document.json"),
+        ("PutObject", "work/partitions/Role U/x.pdf/document.json"),
+    ),
     ("code-server", _store_get("landing", "Role U/catalog.pdf"), ("GetObject", "landing/Role U/catalog.pdf")),
     ("code-server", _client_call("dynamodb", "put_item", TableName=REVIEW, Item={"task_id": {"S": "x"}}), None),
-    ("daemon", _store_get("work", "partitions/Role U/catalog.pdf/document.json"),
-     ("GetObject", "work/partitions/Role U/catalog.pdf/document.json")),
+    (
+        "daemon",
+        _store_get("work", "partitions/Role U/catalog.pdf/document.json"),
+        ("GetObject", "work/partitions/Role U/catalog.pdf/document.json"),
+    ),
     ("daemon", _client_call("logs", "get_log_events", logGroupName="/ecs/other-app", logStreamName="x/run/1"), None),
-    ("webserver", _client_call("s3", "put_object", Bucket=LOGS, Key="compute-logs/storage/forged.err", Body=b"x"), None),
+    (
+        "webserver",
+        _client_call("s3", "put_object", Bucket=LOGS, Key="compute-logs/storage/forged.err", Body=b"x"),
+        None,
+    ),
     ("webserver", lambda aws: list(aws.storage().landing().list()), ("ListObjectsV2", "landing/")),
     ("execution", _client_call("secretsmanager", "get_secret_value", SecretId="someone-else/secret"), None),
 ]
 
 
-@pytest.mark.parametrize(("role", "attempt", "named"), REFUSED,
-                         ids=[f"{role}-{i}" for i, (role, _, _) in enumerate(REFUSED)])
+@pytest.mark.parametrize(
+    ("role", "attempt", "named"), REFUSED, ids=[f"{role}-{i}" for i, (role, _, _) in enumerate(REFUSED)]
+)
 def test_each_role_is_refused_what_its_process_does_not_do(aws, role, attempt, named):
     with aws.role(role), pytest.raises((StorageAccessDenied, ClientError)) as refused:
         attempt(aws)
@@ -481,12 +601,17 @@ def test_each_role_is_refused_what_its_process_does_not_do(aws, role, attempt, n
         return
     operation, key = named
     error = refused.value
-    assert isinstance(error, StorageAccessDenied) and (error.operation, error.bucket, error.key) == (operation, DATA, key)
+    assert isinstance(error, StorageAccessDenied) and (error.operation, error.bucket, error.key) == (
+        operation,
+        DATA,
+        key,
+    )
     assert f"failed for s3://{DATA}/{key}: access denied (" in str(error) and f") to {operation}: " in str(error)
     assert error.__cause__ is None and error.__suppress_context__  # one line, no boto3 traceback under it
 
 
 # --- the 403-for-a-missing-key bug ---------------------------------------------------------------
+
 
 def test_per_prefix_listbucket_fails_the_first_publish_and_the_retry_schedule(aws, instance):
     key = "Old U/catalog.pdf"
@@ -506,13 +631,16 @@ def test_per_prefix_listbucket_fails_the_first_publish_and_the_retry_schedule(aw
     assert error.message.strip().endswith(
         f"S3 head_object failed for s3://{DATA}/work/{missing}: access denied (403) to HeadObject: the credentials "
         f"in use lack s3:GetObject on bucket {DATA!r}, key 'work/{missing}', or s3:ListBucket on the bucket "
-        "(without it S3 answers 403, not 404, for a missing key)")
+        "(without it S3 answers 403, not 404, for a missing key)"
+    )
     with aws.role("run-worker"):
         assert aws.storage().work().exists(missing) is False  # the same request, with today's policy: 404
 
     instance.add_dynamic_partitions(catalog_documents.name, ["Old U/missing.pdf"])
     with aws.role("old-code-server"), pytest.raises(StorageAccessDenied) as schedule:
-        retry_failed_documents(dg.build_schedule_context(
-            instance=instance, resources={"storage": aws.storage()},
-            scheduled_execution_time=DAILY_RUN))
+        retry_failed_documents(
+            dg.build_schedule_context(
+                instance=instance, resources={"storage": aws.storage()}, scheduled_execution_time=DAILY_RUN
+            )
+        )
     assert (schedule.value.operation, schedule.value.key) == ("ListObjectsV2", "work/partitions/")

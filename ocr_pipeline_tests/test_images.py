@@ -27,9 +27,16 @@ REPO = Path(__file__).resolve().parents[1]
 REQUIREMENTS = REPO / "requirements"
 ENTRYPOINT = REPO / "docker" / "gpu-entrypoint.sh"
 # The platform every lock is resolved for (.ci/lock): CI's machine and both images.
-TARGET = {"python_version": "3.11", "python_full_version": "3.11.7", "implementation_name": "cpython",
-          "platform_python_implementation": "CPython", "sys_platform": "linux", "platform_system": "Linux",
-          "os_name": "posix", "platform_machine": "x86_64"}
+TARGET = {
+    "python_version": "3.11",
+    "python_full_version": "3.11.7",
+    "implementation_name": "cpython",
+    "platform_python_implementation": "CPython",
+    "sys_platform": "linux",
+    "platform_system": "Linux",
+    "os_name": "posix",
+    "platform_machine": "x86_64",
+}
 # Never in a lock that pip installs from PyPI: CI installs the CPU torch first, the GPU image gets torch from
 # the PyTorch CUDA index (requirements/gpu-torch.txt) together with the CUDA wheels it pins.
 TORCH_FAMILY = re.compile(r"^(torch|triton|nvidia-.*|cuda-.*)$")
@@ -162,7 +169,11 @@ class Entrypoint:
         (self.bin / "aws").chmod(0o755)
         self.bucket = tmp_path / "s3" / "models" / "deepseek-ocr-2"
         self.bucket.mkdir(parents=True)
-        for name, body in {"config.json": "{}", "model-1.safetensors": "weights 1", "model-2.safetensors": "w 2"}.items():
+        for name, body in {
+            "config.json": "{}",
+            "model-1.safetensors": "weights 1",
+            "model-2.safetensors": "w 2",
+        }.items():
             (self.bucket / name).write_text(body)
         self.cache = tmp_path / "cache" / "deepseek-ocr-2"
         self.baked = tmp_path / "baked"
@@ -171,14 +182,20 @@ class Entrypoint:
         self.out = tmp_path / "command.out"
 
     def run(self, **env: str) -> subprocess.CompletedProcess:
-        environment = {"PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}", "FAKE_AWS_LOG": str(self.log),
-                       "FAKE_S3_ROOT": str(self.bucket.parents[1]), "OCR_PIPELINE_MODEL_PATH": str(self.cache),
-                       "OCR_PIPELINE_MODEL_S3_URI": "s3://models/deepseek-ocr-2/",
-                       "OCR_PIPELINE_BAKED_MODEL_PATH": str(self.baked), **env}
+        environment = {
+            "PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}",
+            "FAKE_AWS_LOG": str(self.log),
+            "FAKE_S3_ROOT": str(self.bucket.parents[1]),
+            "OCR_PIPELINE_MODEL_PATH": str(self.cache),
+            "OCR_PIPELINE_MODEL_S3_URI": "s3://models/deepseek-ocr-2/",
+            "OCR_PIPELINE_BAKED_MODEL_PATH": str(self.baked),
+            **env,
+        }
         # The command reports its own pid and the model path it was given: exec keeps the entrypoint's pid.
         command = ["bash", "-c", 'echo "$$ $OCR_PIPELINE_MODEL_PATH" >"$0"', str(self.out)]
-        process = subprocess.Popen([str(ENTRYPOINT), *command], env=environment, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True)
+        process = subprocess.Popen(
+            [str(ENTRYPOINT), *command], env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         stdout, stderr = process.communicate(timeout=60)
         result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
         result.pid = process.pid
@@ -209,8 +226,12 @@ def test_interrupted_sync_leaves_no_marker_and_the_next_start_syncs_again(entryp
     second = entrypoint.run()
     assert second.returncode == 0, second.stderr
     assert entrypoint.syncs() == 2
-    assert {p.name for p in entrypoint.cache.iterdir()} >= {"config.json", "model-1.safetensors",
-                                                            "model-2.safetensors", ".sync-complete"}
+    assert {p.name for p in entrypoint.cache.iterdir()} >= {
+        "config.json",
+        "model-1.safetensors",
+        "model-2.safetensors",
+        ".sync-complete",
+    }
     assert "s3://models/deepseek-ocr-2/" in (entrypoint.cache / ".sync-complete").read_text()
     assert entrypoint.command_saw() == (second.pid, str(entrypoint.cache)), "the command must be exec'd"
 
@@ -251,6 +272,7 @@ def test_without_an_s3_uri_the_command_runs_with_the_model_path_as_given(entrypo
 
 # --- the CPU image, where a container runtime exists ------------------------------------------------------
 
+
 def test_cpu_image_builds_and_runs_as_uid_1000() -> None:
     """Builds docker/Dockerfile and runs a command as its user. Needs a container runtime and the registries the
     build pulls from; CI has no Docker daemon, so there (and wherever `docker info` fails) it skips, saying why."""
@@ -264,10 +286,10 @@ def test_cpu_image_builds_and_runs_as_uid_1000() -> None:
     tag = "ocr-pipeline-smoke:test"
     subprocess.run([docker, "build", "-f", "docker/Dockerfile", "-t", tag, "."], cwd=REPO, check=True, timeout=1800)
     try:
-        probe = ("id -u && python -c 'import ocr_pipeline.definitions' && touch probe \"$DAGSTER_HOME/probe\" "
-                 "&& echo ok")
-        result = subprocess.run([docker, "run", "--rm", tag, "sh", "-c", probe], check=False, capture_output=True,
-                                text=True, timeout=300)
+        probe = "id -u && python -c 'import ocr_pipeline.definitions' && touch probe \"$DAGSTER_HOME/probe\" && echo ok"
+        result = subprocess.run(
+            [docker, "run", "--rm", tag, "sh", "-c", probe], check=False, capture_output=True, text=True, timeout=300
+        )
         assert result.returncode == 0, result.stderr
         assert result.stdout.split() == ["1000", "ok"], result.stdout
     finally:

@@ -25,8 +25,9 @@ def test_a_line_boxed_across_a_gutter_is_split_there() -> None:
 
 def test_justified_word_spaces_do_not_split_a_line() -> None:
     words = [_word("The", 0, 30), _word("African", 44, 100), _word("Diaspora:", 114, 180), _word("Theories", 194, 250)]
-    assert [line.text for line in split_at_gaps("The African Diaspora: Theories", (0, 100, 250, 120), 0.9, words)] \
-        == ["The African Diaspora: Theories"]
+    assert [line.text for line in split_at_gaps("The African Diaspora: Theories", (0, 100, 250, 120), 0.9, words)] == [
+        "The African Diaspora: Theories"
+    ]
 
 
 def test_words_that_do_not_spell_the_line_keep_it_whole() -> None:
@@ -49,8 +50,11 @@ def test_a_rotated_scan_is_deskewed_so_its_lines_stand_level() -> None:
 
 
 def test_a_merged_header_cell_still_names_its_columns() -> None:
-    header = Line("sl.no\tCourse Code Course Title\tCourse Type Ver\tT\tP\tJ Credits", (60, 200, 1100, 220),
-                  cells=((60, 110), (160, 440), (680, 860), (900, 915), (945, 960), (985, 1100)))
+    header = Line(
+        "sl.no\tCourse Code Course Title\tCourse Type Ver\tT\tP\tJ Credits",
+        (60, 200, 1100, 220),
+        cells=((60, 110), (160, 440), (680, 860), (900, 915), (945, 960), (985, 1100)),
+    )
     columns = header_columns([header])
     assert columns is not None
     credits, title = columns.spans["credits"], columns.spans["title"]

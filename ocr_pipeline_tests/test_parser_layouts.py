@@ -37,4 +37,7 @@ def test_layout_is_parsed_exactly(layout: str) -> None:
         assert _norm(entry.description) == _norm(course.description), course.course_code
         assert _norm(entry.prerequisites) == _norm(course.prerequisites), course.course_code
         assert entry.page == course.page
-        assert entry.confidence >= ValidationRules().min_confidence and not entry.reasons, (course.course_code, entry.reasons)
+        assert entry.confidence >= ValidationRules().min_confidence and not entry.reasons, (
+            course.course_code,
+            entry.reasons,
+        )

@@ -10,8 +10,16 @@ WIDTH, HEIGHT, LEFT, RIGHT = 1224, 1584, 100, 1100
 WRAP = " >>"
 
 
-def _page(rows: list[tuple[str, int | None]], *, page: int = 1, top: float = 200, pitch: float = 24,
-          confidence: float = 1.0, extra: tuple[Line, ...] = (), ocr: bool = False) -> PageResult:
+def _page(
+    rows: list[tuple[str, int | None]],
+    *,
+    page: int = 1,
+    top: float = 200,
+    pitch: float = 24,
+    confidence: float = 1.0,
+    extra: tuple[Line, ...] = (),
+    ocr: bool = False,
+) -> PageResult:
     """Lines one under another; ``rows`` are (text, bold_chars) and a ``""`` text is a blank line.
 
     A text ending in ``WRAP`` is a wrapped line: it reaches the right edge of the column.
@@ -21,12 +29,18 @@ def _page(rows: list[tuple[str, int | None]], *, page: int = 1, top: float = 200
         if text:
             right = RIGHT if text.endswith(WRAP) else LEFT + 9 * len(text)
             text = text.removesuffix(WRAP)
-            lines.append(Line(text, (LEFT, y, min(right, RIGHT), y + 18), confidence,
-                              None if ocr else 10.0, None if ocr else bold))
+            lines.append(
+                Line(
+                    text, (LEFT, y, min(right, RIGHT), y + 18), confidence, None if ocr else 10.0, None if ocr else bold
+                )
+            )
         y += pitch
     method = "ocr:rapidocr" if ocr else "text-layer"
-    return PageResult(PageRef("doc", page, WIDTH, HEIGHT, 144), method,
-                      PageText("rapidocr" if ocr else "text-layer", (*extra, *lines)))
+    return PageResult(
+        PageRef("doc", page, WIDTH, HEIGHT, 144),
+        method,
+        PageText("rapidocr" if ocr else "text-layer", (*extra, *lines)),
+    )
 
 
 FILLER = "Students examine the fundamental principles of the subject in lectures, readings and weekly"
@@ -46,7 +60,10 @@ def test_references_in_prerequisites_and_prose_are_not_entries() -> None:
     ]
     entries = parse_pages([_page(rows)])
     assert [e.course_code for e in entries] == ["MATH 101", "MATH 102"]
-    assert entries[0].prerequisites == "MATH 090 with a grade of C or better, or MATH 095 and MATH 096 or permission of the instructor."
+    assert (
+        entries[0].prerequisites
+        == "MATH 090 with a grade of C or better, or MATH 095 and MATH 096 or permission of the instructor."
+    )
     assert entries[0].title == "Calculus I" and entries[0].credits_min == 4.0
 
 
@@ -102,7 +119,11 @@ def test_ocr_lines_without_font_info_use_geometry() -> None:
     assert [e.course_code for e in entries] == ["GS-CHE-5048", "GS-CHE-6290"]
     first, second = entries
     assert first.title == "Seminar in Inorganic Chemistry"
-    assert first.description is not None and first.description.startswith("Students explore") and first.description.endswith("field.")
+    assert (
+        first.description is not None
+        and first.description.startswith("Students explore")
+        and first.description.endswith("field.")
+    )
     assert first.prerequisites == "GS-CHE-6600 with a grade of C or better and GS-CHE-6601."
     assert (first.credits_min, first.credits_max) == (1.5, 1.5)
     assert (second.title, second.credits_min, second.credits_max) == ("Foundations of Chemistry", 1.0, 3.0)
@@ -121,8 +142,14 @@ def test_low_ocr_confidence_lowers_confidence_with_reasons() -> None:
 def test_an_ocr_section_heading_ends_the_description() -> None:
     rows = []
     for number in (101, 102, 103):
-        rows += [(f"BIOL {number} Applied Genetics (3 credits)", 0), (FILLER + WRAP, 0), ("problem sets.", 0),
-                 ("Literature", 0), ("Whitfield, G. (2019). Genetics.", 0), ("", 0)]
+        rows += [
+            (f"BIOL {number} Applied Genetics (3 credits)", 0),
+            (FILLER + WRAP, 0),
+            ("problem sets.", 0),
+            ("Literature", 0),
+            ("Whitfield, G. (2019). Genetics.", 0),
+            ("", 0),
+        ]
     entries = parse_pages([_page(rows, ocr=True)])
     assert [e.course_code for e in entries] == ["BIOL 101", "BIOL 102", "BIOL 103"]
     assert all(e.description == FILLER + " problem sets." for e in entries), [e.description for e in entries]

@@ -22,8 +22,11 @@ pytestmark = pytest.mark.slow
 
 def read_parquet(cloud, prefix: str) -> pd.DataFrame:
     objects = cloud.s3.list_objects_v2(Bucket=cloud.bucket, Prefix=prefix).get("Contents", [])
-    frames = [pd.read_parquet(io.BytesIO(cloud.s3.get_object(Bucket=cloud.bucket, Key=o["Key"])["Body"].read()))
-              for o in objects if o["Key"].endswith(".parquet")]
+    frames = [
+        pd.read_parquet(io.BytesIO(cloud.s3.get_object(Bucket=cloud.bucket, Key=o["Key"])["Body"].read()))
+        for o in objects
+        if o["Key"].endswith(".parquet")
+    ]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
@@ -90,8 +93,10 @@ def test_bad_documents_fail_their_partition_with_a_clear_reason(cloud, instance,
     assert_quarantine_record(cloud, f"Bad U/{name}", reason)
 
 
-@pytest.mark.parametrize(("name", "data", "reason"), [("locked.pdf", encrypted_pdf(), "encrypted"),
-                                                      ("nothing.pdf", zero_page_pdf(), "no-pages")])
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [("locked.pdf", encrypted_pdf(), "encrypted"), ("nothing.pdf", zero_page_pdf(), "no-pages")],
+)
 def test_encrypted_and_empty_pdfs_are_quarantined(cloud, instance, name, data, reason):
     cloud.upload(f"Bad U/{name}", data)
     result = materialize_document(instance, f"Bad U/{name}", cloud.resources())
@@ -118,9 +123,13 @@ def test_huge_and_blank_pages_are_capped_and_recorded(cloud, instance):
 def test_unreachable_bucket_fails_with_the_object_named(cloud, instance):
     closed = f"http://127.0.0.1:{free_port()}"
     resources = cloud.resources()
-    resources["storage"] = StorageResource(landing_uri=f"s3://{cloud.bucket}/landing", work_uri=f"s3://{cloud.bucket}/work",
-                                           output_uri=f"s3://{cloud.bucket}/output", s3_endpoint_url=closed,
-                                           max_attempts=2)
+    resources["storage"] = StorageResource(
+        landing_uri=f"s3://{cloud.bucket}/landing",
+        work_uri=f"s3://{cloud.bucket}/work",
+        output_uri=f"s3://{cloud.bucket}/output",
+        s3_endpoint_url=closed,
+        max_attempts=2,
+    )
     result = materialize_document(instance, "U/catalog.pdf", resources)
     assert not result.success
     message = failure_message(result)
@@ -128,14 +137,21 @@ def test_unreachable_bucket_fails_with_the_object_named(cloud, instance):
 
 
 def test_single_run_backfill_processes_many_documents_and_isolates_a_bad_one(cloud, instance):
-    first, second = generate_catalog("requirement_list", n_courses=6), generate_catalog("units_parenthetical", n_courses=6)
+    first, second = (
+        generate_catalog("requirement_list", n_courses=6),
+        generate_catalog("units_parenthetical", n_courses=6),
+    )
     keys = ["Batch U/a.pdf", "Batch U/b.pdf", "Batch U/c.pdf"]
     for key, data in zip(keys, [first.pdf, b"%PDF-1.7 broken", second.pdf]):
         cloud.upload(key, data)
     instance.add_dynamic_partitions("catalog_documents", keys)
-    result = dg.materialize(CATALOG_GRAPH, instance=instance, resources=cloud.resources(), raise_on_error=False,
-                            tags={"dagster/asset_partition_range_start": keys[0],
-                                  "dagster/asset_partition_range_end": keys[-1]})
+    result = dg.materialize(
+        CATALOG_GRAPH,
+        instance=instance,
+        resources=cloud.resources(),
+        raise_on_error=False,
+        tags={"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]},
+    )
     assert result.success, failure_message(result)
     assert len(instance.get_runs()) == 1
     courses = read_parquet(cloud, "output/courses/")

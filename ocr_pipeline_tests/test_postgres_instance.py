@@ -80,8 +80,9 @@ class Postgres:
     def connect(self):
         import psycopg2  # dagster-postgres's driver: the direct queries do not go through SQLAlchemy
 
-        return psycopg2.connect(host=self.host, port=self.port, dbname=self.db, user=self.username,
-                                password=self.password)
+        return psycopg2.connect(
+            host=self.host, port=self.port, dbname=self.db, user=self.username, password=self.password
+        )
 
     def query(self, sql: str, *params) -> list[tuple]:
         connection = self.connect()
@@ -121,8 +122,16 @@ def postgres() -> Iterator[Postgres]:
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C", "LANG": "C", "HOME": str(root)}
 
     def as_owner(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-        return subprocess.run([str(bindir / args[0]), *args[1:]], check=False, cwd=root, env=env,
-                              capture_output=True, text=True, timeout=timeout, **drop)
+        return subprocess.run(
+            [str(bindir / args[0]), *args[1:]],
+            check=False,
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            **drop,
+        )
 
     server = Postgres(host="127.0.0.1", port=free_port(), db="dagster", username="dagster", password="pg-test-secret")
     started = False
@@ -130,16 +139,29 @@ def postgres() -> Iterator[Postgres]:
         sockets.mkdir()
         if drop:
             os.chown(sockets, drop["user"], drop["group"])
-        init = as_owner("initdb", "-D", str(data), "-U", "postgres", "--auth-local=trust",
-                        "--auth-host=scram-sha-256", "--encoding=UTF8", "--locale=C", "--no-sync")
+        init = as_owner(
+            "initdb",
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            "--encoding=UTF8",
+            "--locale=C",
+            "--no-sync",
+        )
         assert init.returncode == 0, f"initdb failed:\n{init.stdout}\n{init.stderr}"
         with open(data / "postgresql.conf", "a") as conf:  # appending keeps the file's owner; loopback only
-            conf.write(f"\nlisten_addresses = '127.0.0.1'\nport = {server.port}\n"
-                       f"unix_socket_directories = '{sockets}'\nfsync = off\nsynchronous_commit = off\n")
+            conf.write(
+                f"\nlisten_addresses = '127.0.0.1'\nport = {server.port}\n"
+                f"unix_socket_directories = '{sockets}'\nfsync = off\nsynchronous_commit = off\n"
+            )
         start = as_owner("pg_ctl", "start", "-D", str(data), "-l", str(log), "-w", "-t", "30")
         started = True
         assert start.returncode == 0, f"pg_ctl start failed:\n{start.stdout}\n{start.stderr}\n" + (
-            log.read_text() if log.exists() else "")
+            log.read_text() if log.exists() else ""
+        )
         admin = psycopg2.connect(host=str(sockets), port=server.port, dbname="postgres", user="postgres")
         admin.autocommit = True
         with admin.cursor() as cursor:
@@ -186,15 +208,21 @@ def production_home(postgres, cloud, tmp_path, monkeypatch) -> Path:
     (home / "dagster.yaml").write_text(yaml.safe_dump(instance_config(postgres.port)))
     for name, value in {
         "DAGSTER_HOME": str(home),
-        "DAGSTER_PG_HOST": postgres.host, "DAGSTER_PG_DB": postgres.db,
-        "DAGSTER_PG_USERNAME": postgres.username, "DAGSTER_PG_PASSWORD": postgres.password,
-        "DAGSTER_COMPUTE_LOGS_BUCKET": cloud.bucket, "AWS_ENDPOINT_URL": cloud.endpoint,
+        "DAGSTER_PG_HOST": postgres.host,
+        "DAGSTER_PG_DB": postgres.db,
+        "DAGSTER_PG_USERNAME": postgres.username,
+        "DAGSTER_PG_PASSWORD": postgres.password,
+        "DAGSTER_COMPUTE_LOGS_BUCKET": cloud.bucket,
+        "AWS_ENDPOINT_URL": cloud.endpoint,
         "OCR_PIPELINE_EXECUTOR": "in_process",
         "OCR_PIPELINE_LANDING_URI": f"s3://{cloud.bucket}/landing",
-        "OCR_PIPELINE_WORK_URI": f"s3://{cloud.bucket}/work", "OCR_PIPELINE_OUTPUT_URI": f"s3://{cloud.bucket}/output",
+        "OCR_PIPELINE_WORK_URI": f"s3://{cloud.bucket}/work",
+        "OCR_PIPELINE_OUTPUT_URI": f"s3://{cloud.bucket}/output",
         "OCR_PIPELINE_S3_ENDPOINT_URL": cloud.endpoint,
-        "OCR_PIPELINE_DYNAMODB_ENABLED": "true", "OCR_PIPELINE_DYNAMODB_TABLE": cloud.table,
-        "OCR_PIPELINE_DYNAMODB_ENDPOINT_URL": cloud.endpoint, "OCR_PIPELINE_DYNAMODB_CREATE_TABLE": "true",
+        "OCR_PIPELINE_DYNAMODB_ENABLED": "true",
+        "OCR_PIPELINE_DYNAMODB_TABLE": cloud.table,
+        "OCR_PIPELINE_DYNAMODB_ENDPOINT_URL": cloud.endpoint,
+        "OCR_PIPELINE_DYNAMODB_CREATE_TABLE": "true",
         "OCR_PIPELINE_REVIEW_STORE_URI": f"dynamodb://{cloud.table}-review?create=1",
         "OCR_PIPELINE_REVIEW_ENDPOINT_URL": cloud.endpoint,
     }.items():
@@ -218,8 +246,9 @@ def check_sensor_tick_and_run(instance: dg.DagsterInstance, postgres: Postgres, 
     catalog = generate_catalog("units_parenthetical", n_courses=4)
     cloud.upload(PARTITION, catalog.pdf)
 
-    origin = LoadableTargetOrigin(executable_path=sys.executable, module_name="ocr_pipeline.definitions",
-                                  working_directory=str(REPO))
+    origin = LoadableTargetOrigin(
+        executable_path=sys.executable, module_name="ocr_pipeline.definitions", working_directory=str(REPO)
+    )
     target = InProcessWorkspaceLoadTarget(InProcessCodeLocationOrigin(origin, location_name="ocr_pipeline"))
     logger = logging.getLogger("test_postgres_instance")
     with WorkspaceProcessContext(instance, target) as context:
@@ -227,35 +256,55 @@ def check_sensor_tick_and_run(instance: dg.DagsterInstance, postgres: Postgres, 
         list(execute_sensor_iteration(context, logger, threadpool_executor=None, submit_threadpool_executor=None))
         queued = instance.get_runs(dg.RunsFilter(job_name="process_catalog_document"))
         assert [(r.status, r.tags.get("dagster/partition")) for r in queued] == [
-            (dg.DagsterRunStatus.QUEUED, PARTITION)]
+            (dg.DagsterRunStatus.QUEUED, PARTITION)
+        ]
         run_id = queued[0].run_id
         # (a) one run queue daemon iteration dequeues it; the (swapped) launcher executes it here
         with QueuedRunCoordinatorDaemon(interval_seconds=1) as daemon:
             list(daemon.run_iteration(context))
     run = instance.get_run_by_id(run_id)
-    failures = [r.event_log_entry.dagster_event.step_failure_data.error.to_string() for r in
-                instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.STEP_FAILURE).records]
+    failures = [
+        r.event_log_entry.dagster_event.step_failure_data.error.to_string()
+        for r in instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.STEP_FAILURE).records
+    ]
     assert run.status == dg.DagsterRunStatus.SUCCESS, failures
 
     # (b) the run and its events, read from Postgres directly
     assert postgres.query("SELECT status FROM runs WHERE run_id = %s", run_id) == [("SUCCESS",)]
-    events = dict(postgres.query("SELECT dagster_event_type, count(*) FROM event_logs WHERE run_id = %s "
-                                 "GROUP BY dagster_event_type", run_id))
+    events = dict(
+        postgres.query(
+            "SELECT dagster_event_type, count(*) FROM event_logs WHERE run_id = %s GROUP BY dagster_event_type", run_id
+        )
+    )
     for kind in ("PIPELINE_ENQUEUED", "PIPELINE_STARTING", "PIPELINE_START", "STEP_SUCCESS", "PIPELINE_SUCCESS"):
         assert events.get(kind, 0) >= 1, (kind, sorted(events.items()))
-    materialized = {key for (key,) in postgres.query(
-        "SELECT asset_key FROM event_logs WHERE run_id = %s AND dagster_event_type = 'ASSET_MATERIALIZATION' "
-        "AND partition = %s", run_id, PARTITION)}
-    assert {dg.AssetKey.from_db_string(k).to_user_string() for k in materialized} >= {"raw_catalog_pdfs",
-                                                                                       "validated_courses"}
-    assert postgres.query("SELECT partition FROM dynamic_partitions WHERE partitions_def_name = %s",
-                          "catalog_documents") == [(PARTITION,)]
+    materialized = {
+        key
+        for (key,) in postgres.query(
+            "SELECT asset_key FROM event_logs WHERE run_id = %s AND dagster_event_type = 'ASSET_MATERIALIZATION' "
+            "AND partition = %s",
+            run_id,
+            PARTITION,
+        )
+    }
+    assert {dg.AssetKey.from_db_string(k).to_user_string() for k in materialized} >= {
+        "raw_catalog_pdfs",
+        "validated_courses",
+    }
+    assert postgres.query(
+        "SELECT partition FROM dynamic_partitions WHERE partitions_def_name = %s", "catalog_documents"
+    ) == [(PARTITION,)]
 
     # (c) the sensor's cursor and tick, read from Postgres directly
-    sensor = next(s for s in instance.all_instigator_state(instigator_type=InstigatorType.SENSOR)
-                  if s.instigator_name == "s3_catalog_upload_sensor")
-    [(body,)] = postgres.query("SELECT instigator_body FROM instigators WHERE selector_id = %s AND "
-                               "instigator_type = 'SENSOR'", sensor.selector_id)
+    sensor = next(
+        s
+        for s in instance.all_instigator_state(instigator_type=InstigatorType.SENSOR)
+        if s.instigator_name == "s3_catalog_upload_sensor"
+    )
+    [(body,)] = postgres.query(
+        "SELECT instigator_body FROM instigators WHERE selector_id = %s AND instigator_type = 'SENSOR'",
+        sensor.selector_id,
+    )
     stored = deserialize_value(body, InstigatorState)  # the row as Postgres holds it, decoded with Dagster's serdes
     assert stored.instigator_name == "s3_catalog_upload_sensor"
     stored_cursor = stored.instigator_data.cursor
@@ -263,8 +312,7 @@ def check_sensor_tick_and_run(instance: dg.DagsterInstance, postgres: Postgres, 
     assert sensor.instigator_data.cursor == stored_cursor
     ticks = postgres.query("SELECT status, tick_body FROM job_ticks WHERE selector_id = %s", sensor.selector_id)
     decoded = [(status, deserialize_value(body, TickData)) for status, body in ticks]
-    assert [(status, tick.run_ids, tick.cursor) for status, tick in decoded] == [
-        ("SUCCESS", [run_id], stored_cursor)]
+    assert [(status, tick.run_ids, tick.cursor) for status, tick in decoded] == [("SUCCESS", [run_id], stored_cursor)]
 
     # production's S3ComputeLogManager (on moto) kept the steps' logs
     assert cloud.s3.list_objects_v2(Bucket=cloud.bucket, Prefix="compute-logs/").get("KeyCount", 0) > 0

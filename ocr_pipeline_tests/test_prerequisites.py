@@ -32,46 +32,49 @@ def rows(*codes: str, separator: str = " ") -> list[dict]:
 SHAPE = CatalogShape.from_rows(rows("CHEM 101", "CHEM 102", "MATH 120", "BIOL 110"))
 
 
-@pytest.mark.parametrize(("text", "groups"), [
-    ("CHEM 101 and MATH 120 or permission", [["CHEM 101"], ["MATH 120"]]),
-    ("CHEM 101 or 102", [["CHEM 101", "CHEM 102"]]),
-    ("CHEM 101, 102, and 103", [["CHEM 101"], ["CHEM 102"], ["CHEM 103"]]),
-    ("CHEM 101, 102, or 103", [["CHEM 101", "CHEM 102", "CHEM 103"]]),
-    ("CHEM 101 and (MATH 120 or MATH 121)", [["CHEM 101"], ["MATH 120", "MATH 121"]]),
-    ("(CHEM 101 or CHEM 102) and MATH 120", [["CHEM 101", "CHEM 102"], ["MATH 120"]]),
-    ("[CHEM 101 or CHEM 102] and MATH 120.", [["CHEM 101", "CHEM 102"], ["MATH 120"]]),
-    ("(CHEM 101 and CHEM 102) or BIOL 110", [["CHEM 101", "BIOL 110"], ["CHEM 102", "BIOL 110"]]),
-    ("CHEM 101 or MATH 120 and BIOL 110", [["CHEM 101", "MATH 120"], ["BIOL 110"]]),  # "or" binds tighter
-    ("MATH 120/121 and CHEM 101 and/or BIOL 110", [["MATH 120", "MATH 121"], ["CHEM 101", "BIOL 110"]]),
-    ("MATH 120 (or 121)", [["MATH 120", "MATH 121"]]),
-    ("CHEM 101 (or equivalent)", [["CHEM 101"]]),
-    ("MATH 120 (Calculus I) and CHEM 101", [["MATH 120"], ["CHEM 101"]]),
-    ("CHEM 101-102", [["CHEM 101"], ["CHEM 102"]]),  # a two-course sequence
-    ("CHEM 301-399", []),  # a range names no course
-    ("Chem 101 with a grade of C or better", [["CHEM 101"]]),
-    ("A grade of C- or better in CHEM 101 or CHEM 102.", [["CHEM 101", "CHEM 102"]]),
-    ("Junior standing or CHEM 101", [["CHEM 101"]]),
-    ("CHEM101 or CHEM-102", [["CHEM 101", "CHEM 102"]]),  # the catalog's shape
-    ("Prerequisite: CHEM 101. Corequisite: MATH 120.", [["CHEM 101"], ["MATH 120"]]),
-    ("CHEM 101; MATH 120 recommended.", [["CHEM 101"]]),
-    ("CHEM 101 (formerly CHEM 100)", [["CHEM 101"]]),
-    ("Not open to students with credit in CHEM 102.", []),
-    ("Credit not given for both CHEM 101 and CHEM 102.", []),
-    ("PHYS 211 and MATH 120", [["PHYS 211"], ["MATH 120"]]),  # unknown subject, the catalog's code shape
-    ("ENGL 1010 or PHYS 21", []),  # unknown subjects, other number lengths
-    ("SAT 500 or MATH 120", [["MATH 120"]]),
-    ("GPA 2.5 and CHEM 101", [["CHEM 101"]]),
-    ("Fall 2024 admission", []),
-    ("any CHEM 300-level course", []),
-    ("MATH 120 and 150 credits", [["MATH 120"]]),
-    ("Math 12 or MATH 120", [["MATH 120"]]),  # a known subject, but not the catalog's number length
-    ("Two years of MATH 3 hours", []),
-    ("Consent of instructor.", []),
-    ("None", []),
-    ("none.", []),
-    ("", []),
-    (None, []),
-])
+@pytest.mark.parametrize(
+    ("text", "groups"),
+    [
+        ("CHEM 101 and MATH 120 or permission", [["CHEM 101"], ["MATH 120"]]),
+        ("CHEM 101 or 102", [["CHEM 101", "CHEM 102"]]),
+        ("CHEM 101, 102, and 103", [["CHEM 101"], ["CHEM 102"], ["CHEM 103"]]),
+        ("CHEM 101, 102, or 103", [["CHEM 101", "CHEM 102", "CHEM 103"]]),
+        ("CHEM 101 and (MATH 120 or MATH 121)", [["CHEM 101"], ["MATH 120", "MATH 121"]]),
+        ("(CHEM 101 or CHEM 102) and MATH 120", [["CHEM 101", "CHEM 102"], ["MATH 120"]]),
+        ("[CHEM 101 or CHEM 102] and MATH 120.", [["CHEM 101", "CHEM 102"], ["MATH 120"]]),
+        ("(CHEM 101 and CHEM 102) or BIOL 110", [["CHEM 101", "BIOL 110"], ["CHEM 102", "BIOL 110"]]),
+        ("CHEM 101 or MATH 120 and BIOL 110", [["CHEM 101", "MATH 120"], ["BIOL 110"]]),  # "or" binds tighter
+        ("MATH 120/121 and CHEM 101 and/or BIOL 110", [["MATH 120", "MATH 121"], ["CHEM 101", "BIOL 110"]]),
+        ("MATH 120 (or 121)", [["MATH 120", "MATH 121"]]),
+        ("CHEM 101 (or equivalent)", [["CHEM 101"]]),
+        ("MATH 120 (Calculus I) and CHEM 101", [["MATH 120"], ["CHEM 101"]]),
+        ("CHEM 101-102", [["CHEM 101"], ["CHEM 102"]]),  # a two-course sequence
+        ("CHEM 301-399", []),  # a range names no course
+        ("Chem 101 with a grade of C or better", [["CHEM 101"]]),
+        ("A grade of C- or better in CHEM 101 or CHEM 102.", [["CHEM 101", "CHEM 102"]]),
+        ("Junior standing or CHEM 101", [["CHEM 101"]]),
+        ("CHEM101 or CHEM-102", [["CHEM 101", "CHEM 102"]]),  # the catalog's shape
+        ("Prerequisite: CHEM 101. Corequisite: MATH 120.", [["CHEM 101"], ["MATH 120"]]),
+        ("CHEM 101; MATH 120 recommended.", [["CHEM 101"]]),
+        ("CHEM 101 (formerly CHEM 100)", [["CHEM 101"]]),
+        ("Not open to students with credit in CHEM 102.", []),
+        ("Credit not given for both CHEM 101 and CHEM 102.", []),
+        ("PHYS 211 and MATH 120", [["PHYS 211"], ["MATH 120"]]),  # unknown subject, the catalog's code shape
+        ("ENGL 1010 or PHYS 21", []),  # unknown subjects, other number lengths
+        ("SAT 500 or MATH 120", [["MATH 120"]]),
+        ("GPA 2.5 and CHEM 101", [["CHEM 101"]]),
+        ("Fall 2024 admission", []),
+        ("any CHEM 300-level course", []),
+        ("MATH 120 and 150 credits", [["MATH 120"]]),
+        ("Math 12 or MATH 120", [["MATH 120"]]),  # a known subject, but not the catalog's number length
+        ("Two years of MATH 3 hours", []),
+        ("Consent of instructor.", []),
+        ("None", []),
+        ("none.", []),
+        ("", []),
+        (None, []),
+    ],
+)
 def test_parse_prerequisites(text, groups):
     assert parse_prerequisites(text, SHAPE) == groups
 
@@ -82,17 +85,29 @@ def test_codes_come_out_in_the_catalogs_shape():
     assert parse_prerequisites("ACCT 212 or Acct 213; FINC341", shape) == [["ACCT-212", "ACCT-213"], ["FINC-341"]]
     assert parse_prerequisites("MGMT 210", shape) == []  # an unknown subject must be printed like the catalog's codes
     assert parse_prerequisites("MGMT-210", shape) == [["MGMT-210"]]
-    glued = CatalogShape.from_rows([{"course_code": "GERL101B1", "subject": "GERL", "number": "101B1"},
-                                    {"course_code": "CS116", "subject": "CS", "number": "116"}])
+    glued = CatalogShape.from_rows(
+        [
+            {"course_code": "GERL101B1", "subject": "GERL", "number": "101B1"},
+            {"course_code": "CS116", "subject": "CS", "number": "116"},
+        ]
+    )
     assert parse_prerequisites("GERL101B1 or GERL101B2, CS116co", glued) == [["GERL101B1", "GERL101B2"]]
 
 
 def test_prerequisite_rows_add_codes_and_edges_without_changing_the_rows():
     courses = [
-        {**row, "source_id": "s1", "document_id": "d1", "institution": "U", "entry_id": f"{row['course_code']}#1",
-         "prerequisites": text}
-        for row, text in zip(rows("CHEM 101", "CHEM 102", "CHEM 201", "MATH 120"),
-                             [None, "CHEM 101 or 102 or permission", "CHEM 102 and (MATH 120 or MATH 121)", "None."])
+        {
+            **row,
+            "source_id": "s1",
+            "document_id": "d1",
+            "institution": "U",
+            "entry_id": f"{row['course_code']}#1",
+            "prerequisites": text,
+        }
+        for row, text in zip(
+            rows("CHEM 101", "CHEM 102", "CHEM 201", "MATH 120"),
+            [None, "CHEM 101 or 102 or permission", "CHEM 102 and (MATH 120 or MATH 121)", "None."],
+        )
     ]
     before = json.dumps(courses)
     out, edges = prerequisite_rows(courses)
@@ -109,8 +124,12 @@ def test_prerequisite_rows_add_codes_and_edges_without_changing_the_rows():
 
 
 def test_cross_listed_codes_are_the_catalogs_own():
-    shape = CatalogShape.from_rows([{"course_code": "CSCE 320/STAT 335", "subject": "CSCE", "number": "320"},
-                                    {"course_code": "CIVE 451/851", "subject": "CIVE", "number": "451"}])
+    shape = CatalogShape.from_rows(
+        [
+            {"course_code": "CSCE 320/STAT 335", "subject": "CSCE", "number": "320"},
+            {"course_code": "CIVE 451/851", "subject": "CIVE", "number": "451"},
+        ]
+    )
     assert {"CSCE 320", "STAT 335", "CIVE 451", "CIVE 851"} <= shape.codes
 
 
@@ -149,12 +168,24 @@ def test_published_prerequisites_answer_the_readme_query(tmp_path):
         assert list(courses.columns[: len(CONTRACT_COLUMNS)]) == CONTRACT_COLUMNS
         assert list(courses.columns[: len(COURSES_SCHEMA)]) == COURSES_SCHEMA.names
         codes = {row.course_code: list(row.prerequisite_codes) for row in courses.itertuples()}
-        assert codes == {"CHEM 101": [], "CHEM 102": ["CHEM 101"], "CHEM 201": ["CHEM 102", "MATH 120", "MATH 121"],
-                         "CHEM 301": ["CHEM 201", "CHEM 202"], "MATH 120": [], "MATH 121": ["MATH 120"],
-                         "BIOL 110": []}
+        assert codes == {
+            "CHEM 101": [],
+            "CHEM 102": ["CHEM 101"],
+            "CHEM 201": ["CHEM 102", "MATH 120", "MATH 121"],
+            "CHEM 301": ["CHEM 201", "CHEM 202"],
+            "MATH 120": [],
+            "MATH 121": ["MATH 120"],
+            "BIOL 110": [],
+        }
         source_id = courses["source_id"].iloc[0]
-        edges_file = tmp_path / "output" / "prerequisites" / "institution_key=Example U" / f"source_key={source_id}" \
+        edges_file = (
+            tmp_path
+            / "output"
+            / "prerequisites"
+            / "institution_key=Example U"
+            / f"source_key={source_id}"
             / "prerequisites.parquet"
+        )
         edges = pq.read_table(edges_file)
         assert edges.schema == PREREQUISITES_SCHEMA
         assert len(edges) == 7 and not edges.to_pandas()[["required_code"]].isna().any().any()
@@ -162,7 +193,10 @@ def test_published_prerequisites_answer_the_readme_query(tmp_path):
         sql = readme_query("courses that require CHEM 101").replace("data/output", str(tmp_path / "output"))
         found = duckdb.sql(sql).fetchall()
         assert [(row[0], row[1], row[2]) for row in found] == [
-            ("Example U", "CHEM 102", 1), ("Example U", "CHEM 201", 2), ("Example U", "CHEM 301", 3)]
+            ("Example U", "CHEM 102", 1),
+            ("Example U", "CHEM 201", 2),
+            ("Example U", "CHEM 301", 3),
+        ]
 
         work, output = LocalObjectStore(tmp_path / "work"), LocalObjectStore(tmp_path / "output")
         published = json.loads(work.get(f"partitions/{KEY}/published.json"))
@@ -179,7 +213,8 @@ def test_published_prerequisites_answer_the_readme_query(tmp_path):
     assert not edges_file.exists()
     assert sorted(p.relative_to(tmp_path / "output").as_posix() for p in (tmp_path / "output").rglob("*.parquet")) == [
         f"{dataset}/institution_key=Renamed U/source_key={source_id}/{dataset}.parquet"
-        for dataset in ("courses", "pages", "prerequisites")]
+        for dataset in ("courses", "pages", "prerequisites")
+    ]
     published = json.loads(work.get(f"partitions/{KEY}/published.json"))
     assert published["first_published_at"] == first
 
@@ -193,6 +228,13 @@ def test_extract_writes_the_prerequisites_table(tmp_path):
     edges = pq.read_table(tmp_path / "out" / "prerequisites.parquet")
     assert edges.schema.names == PREREQUISITES_SCHEMA.names
     assert sorted(zip(edges["course_code"].to_pylist(), edges["required_code"].to_pylist())) == [
-        ("CHEM 102", "CHEM 101"), ("CHEM 201", "CHEM 102"), ("CHEM 201", "MATH 120"), ("CHEM 201", "MATH 121")]
+        ("CHEM 102", "CHEM 101"),
+        ("CHEM 201", "CHEM 102"),
+        ("CHEM 201", "MATH 120"),
+        ("CHEM 201", "MATH 121"),
+    ]
     assert list(pd.read_parquet(tmp_path / "out" / "courses.parquet")["prerequisite_codes"].map(list)) == [
-        [], ["CHEM 101"], ["CHEM 102", "MATH 120", "MATH 121"]]
+        [],
+        ["CHEM 101"],
+        ["CHEM 102", "MATH 120", "MATH 121"],
+    ]

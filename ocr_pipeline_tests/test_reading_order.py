@@ -25,9 +25,15 @@ def test_table_row_cells_stay_on_their_row_joined_by_tabs() -> None:
     rows = []
     for i in range(6):
         y = 100 + 30 * i
-        rows += [Line(f"ECO-10{i}0", (100, y, 180, y + 18)), Line(f"Topics in Economics {i}", (260, y, 500, y + 18)),
-                 Line("7.5", (620, y, 650, y + 18)), Line("Autumn", (700, y, 780, y + 18))]
+        rows += [
+            Line(f"ECO-10{i}0", (100, y, 180, y + 18)),
+            Line(f"Topics in Economics {i}", (260, y, 500, y + 18)),
+            Line("7.5", (620, y, 650, y + 18)),
+            Line("Autumn", (700, y, 780, y + 18)),
+        ]
     ordered = reading_order(rows)
-    assert [line.text for line in ordered][:2] == ["ECO-1000\tTopics in Economics 0\t7.5\tAutumn",
-                                                   "ECO-1010\tTopics in Economics 1\t7.5\tAutumn"]
+    assert [line.text for line in ordered][:2] == [
+        "ECO-1000\tTopics in Economics 0\t7.5\tAutumn",
+        "ECO-1010\tTopics in Economics 1\t7.5\tAutumn",
+    ]
     assert len(ordered) == 6

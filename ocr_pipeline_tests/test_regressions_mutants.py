@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import dagster as dg
@@ -31,14 +31,24 @@ from ocr_pipeline_tests.test_sensor import ListedStore
 
 pytestmark = pytest.mark.slow
 
-T0 = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
 # --- storage/dynamo.py ------------------------------------------------------------------------------
 
+
 def row(source_id: str, code: str, occurrence: int = 1, title: str = "Intro") -> dict:
-    return {"source_id": source_id, "document_id": "content", "entry_id": f"{code}#{occurrence}", "course_code": code, "title": title,
-            "institution": "U", "credits_min": 3.0, "needs_review": False, "reasons": []}
+    return {
+        "source_id": source_id,
+        "document_id": "content",
+        "entry_id": f"{code}#{occurrence}",
+        "course_code": code,
+        "title": title,
+        "institution": "U",
+        "credits_min": 3.0,
+        "needs_review": False,
+        "reasons": [],
+    }
 
 
 def table_keys(sink: DynamoCourseSink) -> list[tuple[str, str]]:
@@ -91,8 +101,10 @@ def published(cloud) -> dict[str, list[dict]]:
 
 
 def course_rows(cloud) -> list[dict]:
-    return sorted((r for key, rows in published(cloud).items() if key.startswith("output/courses/") for r in rows),
-                  key=lambda r: r["entry_id"])
+    return sorted(
+        (r for key, rows in published(cloud).items() if key.startswith("output/courses/") for r in rows),
+        key=lambda r: r["entry_id"],
+    )
 
 
 def item_keys(cloud, source_id: str) -> list[str]:
@@ -132,8 +144,9 @@ def test_rerunning_the_same_document_neither_duplicates_nor_loses_rows(cloud, in
     metadata = {name: value.value for name, value in materialization.metadata.items()}
     source_id = rows[0]["source_id"]
     assert source_id == source_id_for(f"s3://{cloud.bucket}/landing/{KEY}")
-    assert metadata["courses_parquet"] == (f"s3://{cloud.bucket}/output/courses/institution_key=Rerun U/"
-                                           f"source_key={source_id}/courses.parquet")
+    assert metadata["courses_parquet"] == (
+        f"s3://{cloud.bucket}/output/courses/institution_key=Rerun U/source_key={source_id}/courses.parquet"
+    )
     assert metadata["pages_parquet"] == metadata["courses_parquet"].replace("courses", "pages")
     assert (metadata["rows"], metadata["dagster/row_count"]) == (6, 6)
     assert metadata["rows_needing_review"] == sum(r["needs_review"] for r in rows)
@@ -178,8 +191,9 @@ def test_rows_no_longer_produced_are_removed_from_parquet_and_dynamodb(cloud, in
     dropped = json.loads(lines[1])["course_code"]
     cloud.s3.put_object(Bucket=cloud.bucket, Key=entries_key, Body=("\n".join(lines[:1] + lines[2:]) + "\n").encode())
 
-    result = dg.materialize([validated_courses], partition_key=KEY, resources=cloud.resources(), instance=instance,
-                            raise_on_error=False)
+    result = dg.materialize(
+        [validated_courses], partition_key=KEY, resources=cloud.resources(), instance=instance, raise_on_error=False
+    )
     assert result.success, failure_message(result)
     after = course_rows(cloud)
     assert [r["entry_id"] for r in after] == [r["entry_id"] for r in rows if r["course_code"] != dropped]
@@ -189,6 +203,7 @@ def test_rows_no_longer_produced_are_removed_from_parquet_and_dynamodb(cloud, in
 
 
 # --- stages/landing_scan.py -------------------------------------------------------------------------
+
 
 def whole_pass(store, cursor: ScanCursor, now: datetime, limits: ScanLimits, step: timedelta = timedelta(minutes=1)):
     """Ticks until the pass completes; returns (keys found, cursor, time after the last tick)."""
@@ -262,6 +277,7 @@ def test_seen_is_pruned_once_objects_fall_below_the_watermark():
 
 # --- review/consensus.py ----------------------------------------------------------------------------
 
+
 def test_three_of_five_is_exactly_the_sixty_percent_threshold_and_is_accepted():
     """Mutant: ``count / total >= agreement`` -> ``>`` (3 of 5 escalated)."""
     titles = ["Intro", "Intro", "Basics", "Intro", "Other"]
@@ -273,16 +289,22 @@ def test_three_of_five_is_exactly_the_sixty_percent_threshold_and_is_accepted():
     for answer in answers:
         current = submit(current, answer)
     assert current.status is TaskStatus.ACCEPTED and current.result.entries[0]["title"] == "Intro"
-    two_of_five = [Answer.build(n, [{**ENTRY, "title": t}], False)
-                   for n, t in zip("abcde", ["Intro", "Intro", "Basics", "Basics", "Other"])]
+    two_of_five = [
+        Answer.build(n, [{**ENTRY, "title": t}], False)
+        for n, t in zip("abcde", ["Intro", "Intro", "Basics", "Basics", "Other"])
+    ]
     assert consensus(two_of_five, 0.6).answer is None
 
 
 # --- defs/schedules.py: the schedule body against a real Dagster instance -------------------------
 
+
 def evaluate_retry_schedule(cloud, instance):
-    context = dg.build_schedule_context(instance=instance, resources={"storage": cloud.storage()},
-                                        scheduled_execution_time=datetime(2026, 12, 1, 3, 0, tzinfo=timezone.utc))
+    context = dg.build_schedule_context(
+        instance=instance,
+        resources={"storage": cloud.storage()},
+        scheduled_execution_time=datetime(2026, 12, 1, 3, 0, tzinfo=UTC),
+    )
     return retry_failed_documents(context)
 
 
@@ -297,7 +319,7 @@ def test_retry_schedule_stops_retrying_a_document_quarantined_three_times(cloud,
     cloud.upload(stubborn, b"not a pdf at all")
     cloud.upload(once, b"")
     assert isinstance(evaluate_retry_schedule(cloud, instance), dg.SkipReason)  # nothing failed yet
-    for attempt in (1, 2):
+    for _ in range(2):
         assert not materialize_document(instance, stubborn, cloud.resources()).success
     assert not materialize_document(instance, once, cloud.resources()).success
     record = quarantine_record(cloud, stubborn)
@@ -314,5 +336,6 @@ def test_retry_schedule_stops_retrying_a_document_quarantined_three_times(cloud,
     cloud.upload(stubborn, generate_catalog("units_parenthetical", n_courses=2).pdf)  # the source is fixed
     assert materialize_document(instance, stubborn, cloud.resources()).success
     assert not cloud.s3.list_objects_v2(Bucket=cloud.bucket, Prefix=f"work/partitions/{stubborn}/quarantine").get(
-        "KeyCount")
+        "KeyCount"
+    )
     assert [r.partition_key for r in evaluate_retry_schedule(cloud, instance)] == [once]

@@ -18,6 +18,7 @@ def answer(reviewer: str, *entries: dict, tier: int = 1, at: str = "2026-01-01T0
 
 # --- consensus --------------------------------------------------------------------------------------
 
+
 def test_consensus_needs_answers():
     with pytest.raises(ValueError, match="^consensus needs at least one answer$"):
         consensus([])
@@ -30,8 +31,14 @@ def test_consensus_keeps_the_first_answers_order_and_credits_everyone():
     result = decision.answer
     assert [e["course_code"] for e in result.entries] == ["CS 102", "CS 101"]  # as the first answer lists them
     assert (result.reviewer, result.no_courses, result.tier, result.at) == ("a,b", False, 2, "t2")
-    assert result.entries[0] == {"course_code": "CS 102", "title": "Data", "credits_min": 3.0, "credits_max": 3.0,
-                                 "description": None, "prerequisites": None}
+    assert result.entries[0] == {
+        "course_code": "CS 102",
+        "title": "Data",
+        "credits_min": 3.0,
+        "credits_max": 3.0,
+        "description": None,
+        "prerequisites": None,
+    }
 
 
 def test_codes_the_first_answer_lacks_go_last_and_its_missing_fields_count_as_empty():
@@ -56,6 +63,7 @@ def test_all_agreeing_that_a_page_has_no_courses_is_an_accepted_empty_answer():
 
 # --- workflow ---------------------------------------------------------------------------------------
 
+
 def test_claim_marks_the_task_and_keeps_an_escalation():
     claimed = claim(task(), "alice")
     assert (claimed.status, claimed.claimed_by, claimed.version) == (TaskStatus.CLAIMED, "alice", 2)
@@ -69,8 +77,12 @@ def test_claim_marks_the_task_and_keeps_an_escalation():
 
 def test_answers_short_of_the_required_count_wait_unclaimed():
     waiting = submit(claim(task(required=2), "alice"), answer("alice", ENTRY))
-    assert (waiting.status, waiting.claimed_by, len(waiting.answers), waiting.result) == \
-        (TaskStatus.ANSWERED, None, 1, None)
+    assert (waiting.status, waiting.claimed_by, len(waiting.answers), waiting.result) == (
+        TaskStatus.ANSWERED,
+        None,
+        1,
+        None,
+    )
     with pytest.raises(ReviewError, match=r"^alice has already answered this task$") as twice:
         submit(waiting, answer("alice", ENTRY))
     assert twice.value.forbidden is True
@@ -80,8 +92,12 @@ def test_answers_short_of_the_required_count_wait_unclaimed():
         submit(done, answer("carol", ENTRY))
     assert final.value.forbidden is False
     corrected = submit(done, Answer.build("boss", [{**ENTRY, "title": "Fixed"}], False, tier=2))
-    assert (corrected.status, corrected.result.reviewer, corrected.result.entries[0]["title"], corrected.version) == \
-        (TaskStatus.ACCEPTED, "boss", "Fixed", done.version + 1)
+    assert (corrected.status, corrected.result.reviewer, corrected.result.entries[0]["title"], corrected.version) == (
+        TaskStatus.ACCEPTED,
+        "boss",
+        "Fixed",
+        done.version + 1,
+    )
 
 
 def test_submit_passes_its_agreement_on_and_escalation_names_every_disagreement():
@@ -95,5 +111,9 @@ def test_submit_passes_its_agreement_on_and_escalation_names_every_disagreement(
         submit(escalated, answer("c", ENTRY))
     assert tier1.value.forbidden is True
     final = submit(claim(escalated, "boss"), answer("boss", ENTRY, tier=2))
-    assert (final.status, final.claimed_by, final.result.reviewer, len(final.answers)) == \
-        (TaskStatus.ACCEPTED, None, "boss", 3)
+    assert (final.status, final.claimed_by, final.result.reviewer, len(final.answers)) == (
+        TaskStatus.ACCEPTED,
+        None,
+        "boss",
+        3,
+    )

@@ -7,7 +7,7 @@ import io
 import json
 import os
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -38,7 +38,7 @@ def exercise(store, source: Path) -> None:
     assert store.exists("a/b.txt") and store.get("a/b.txt") == b"hello again" and store.get("a/c.bin") == b"from a file"
     head = store.head("a/c.bin")
     assert (head.key, head.size) == ("a/c.bin", 11) and head.etag
-    assert abs(head.last_modified - datetime.now(timezone.utc)).total_seconds() < 120  # aware, and now
+    assert abs(head.last_modified - datetime.now(UTC)).total_seconds() < 120  # aware, and now
     assert [o.key for o in store.list()] == ["a/b.txt", "a/c.bin", "z.txt"]
     assert [(o.key, o.size) for o in store.list("a/")] == [("a/b.txt", 11), ("a/c.bin", 11)]
     listed = {o.key: o for o in store.list()}
@@ -113,7 +113,7 @@ def test_s3_prefixes_are_normalised_and_retries_default_to_eight():
     assert S3ObjectStore("b", "X", client=client).prefix == "X/"
     assert S3ObjectStore("b", endpoint_url="http://127.0.0.1:9").client.meta.config.retries["total_max_attempts"] == 8
     store = S3ObjectStore("b", "p", client=client)
-    moment = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
     with Stubber(client) as stub:
         stub.add_response("list_objects_v2", {"Contents": [{"Key": "p/k", "Size": 1, "LastModified": moment}]})
         assert list(store.list()) == [ObjectInfo("k", 1, None, moment)]  # no ETag listed: None
@@ -144,13 +144,14 @@ def test_s3_missing_objects_by_any_error_code_and_objects_without_etag():
     store = S3ObjectStore("bucket", "p", client=client)
     with Stubber(client) as stub:
         for code in ("404", "NoSuchKey", "NotFound"):
-            stub.add_client_error("head_object", code, http_status_code=404,
-                                  expected_params={"Bucket": "bucket", "Key": "p/k"})
+            stub.add_client_error(
+                "head_object", code, http_status_code=404, expected_params={"Bucket": "bucket", "Key": "p/k"}
+            )
             assert store.exists("k") is False
         stub.add_client_error("head_object", "403", http_status_code=403)
         with pytest.raises(StorageError, match=r"^S3 head_object failed for s3://bucket/p/k: .*403"):
             store.exists("k")
-        moment = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        moment = datetime(2026, 1, 1, tzinfo=UTC)
         stub.add_response("head_object", {"ContentLength": 3, "LastModified": moment})
         assert store.head("k") == ObjectInfo("k", 3, None, moment)
         stub.add_response("head_object", {"ContentLength": 3, "LastModified": moment, "ETag": '"abc"'})
@@ -167,21 +168,44 @@ def test_open_store_by_uri(tmp_path):
     assert isinstance(open_store("C:/catalogs/landing"), LocalObjectStore)  # a Windows drive is a path, not a scheme
     default = open_store("s3://bucket").client.meta.config
     assert (default.retries, default.connect_timeout, default.read_timeout) == (
-        {"total_max_attempts": 8, "mode": "adaptive"}, 5, 60)
+        {"total_max_attempts": 8, "mode": "adaptive"},
+        5,
+        60,
+    )
     assert open_store(str(tmp_path / "y")).root == tmp_path / "y"
     with pytest.raises(ValueError, match="unsupported store URI 'ftp://host/x'"):
         open_store("ftp://host/x")
 
 
 def test_dynamodb_items_keep_values_and_drop_empty_ones():
-    row = {"source_id": "src", "document_id": "doc", "entry_id": "CS 101#1", "institution": "U", "credits_min": 3.5, "page": 2,
-           "title": "", "description": None, "reasons": [], "box": [1.5, 2.0], "needs_review": False,
-           "tags": ["a", 1]}
+    row = {
+        "source_id": "src",
+        "document_id": "doc",
+        "entry_id": "CS 101#1",
+        "institution": "U",
+        "credits_min": 3.5,
+        "page": 2,
+        "title": "",
+        "description": None,
+        "reasons": [],
+        "box": [1.5, 2.0],
+        "needs_review": False,
+        "tags": ["a", 1],
+    }
     item = _item(row)
     assert all(isinstance(value, Decimal) for value in (item["credits_min"], *item["box"]))  # boto3 takes no floats
-    assert item == {"source_id": "src", "document_id": "doc", "entry_id": "CS 101#1", "institution": "U", "credits_min": Decimal("3.5"),
-                    "page": 2, "box": [Decimal("1.5"), Decimal("2.0")], "needs_review": False, "tags": ["a", 1],
-                    "institution_source": "U#src"}
+    assert item == {
+        "source_id": "src",
+        "document_id": "doc",
+        "entry_id": "CS 101#1",
+        "institution": "U",
+        "credits_min": Decimal("3.5"),
+        "page": 2,
+        "box": [Decimal("1.5"), Decimal("2.0")],
+        "needs_review": False,
+        "tags": ["a", 1],
+        "institution_source": "U#src",
+    }
     assert _item({"source_id": "src", "entry_id": "x", "institution": None})["institution_source"] == "#src"
 
 
@@ -195,11 +219,11 @@ def test_the_dynamodb_table_is_created_once_with_its_index(moto_endpoint):
     [index] = table["GlobalSecondaryIndexes"]
     assert (index["IndexName"], index["Projection"]) == ("by_course", {"ProjectionType": "ALL"})
     assert [k["AttributeName"] for k in index["KeySchema"]] == ["course_code", "institution_source"]
-    rows = [{"source_id": "doc", "entry_id": f"C {n}#1", "course_code": f"C {n}", "institution": "U"}
-            for n in range(3)]
+    rows = [{"source_id": "doc", "entry_id": f"C {n}#1", "course_code": f"C {n}", "institution": "U"} for n in range(3)]
     sink.replace_source("doc", rows)
-    found = sink.table.query(IndexName="by_course", KeyConditionExpression="course_code = :c",
-                             ExpressionAttributeValues={":c": "C 1"})["Items"]
+    found = sink.table.query(
+        IndexName="by_course", KeyConditionExpression="course_code = :c", ExpressionAttributeValues={":c": "C 1"}
+    )["Items"]
     assert [(i["source_id"], i["institution_source"]) for i in found] == [("doc", "U#doc")]
     assert sink.existing_keys("doc") == {"C 0#1", "C 1#1", "C 2#1"} and sink.existing_keys("other") == set()
 
@@ -208,15 +232,19 @@ def test_dynamodb_client_settings():
     config = DynamoCourseSink("t").resource.meta.client.meta
     assert config.region_name == "us-east-1"
     assert (config.config.retries, config.config.connect_timeout, config.config.read_timeout) == (
-        {"total_max_attempts": 8, "mode": "adaptive"}, 5, 30)
+        {"total_max_attempts": 8, "mode": "adaptive"},
+        5,
+        30,
+    )
     assert DynamoCourseSink("t", region="eu-west-1").resource.meta.client.meta.region_name == "eu-west-1"
 
 
 def test_existing_keys_follows_every_page_of_the_query():
     resource = boto3.resource("dynamodb", region_name="us-east-1", endpoint_url="http://127.0.0.1:9")
     sent = []
-    resource.meta.client.meta.events.register("provide-client-params.dynamodb.Query",
-                                              lambda params, **_: sent.append(dict(params)))
+    resource.meta.client.meta.events.register(
+        "provide-client-params.dynamodb.Query", lambda params, **_: sent.append(dict(params))
+    )
     sink = DynamoCourseSink("courses", resource=resource)
     last = {"source_id": {"S": "doc"}, "entry_id": {"S": "A#1"}}
     with Stubber(resource.meta.client) as stub:
@@ -243,8 +271,11 @@ def test_dynamodb_failures_name_the_table_and_source(moto_endpoint):
     with pytest.raises(StorageError, match="DynamoDB describe_table t failed"):
         closed.replace_source("doc", [])
     missing = DynamoCourseSink(f"missing-{uuid.uuid4().hex[:8]}", endpoint_url=moto_endpoint)
-    with pytest.raises(StorageError, match=f"DynamoDB table {missing.table_name} does not exist "
-                                           r"\(OCR_PIPELINE_DYNAMODB_TABLE"):
+    with pytest.raises(
+        StorageError,
+        match=f"DynamoDB table {missing.table_name} does not exist "
+        r"\(OCR_PIPELINE_DYNAMODB_TABLE",
+    ):
         missing.replace_source("doc", [])
     sink = sink_on_new_table(moto_endpoint)
     sink._checked = True  # the table checked, then removed behind the sink's back: the write names the source
@@ -263,25 +294,35 @@ def test_a_table_keyed_by_content_is_refused_with_the_migration_command(moto_end
     """0.1 tables (partition key ``document_id``) cannot hold per-object rows: refused, never written."""
     name = f"old-{uuid.uuid4().hex[:8]}"
     client = boto3.client("dynamodb", endpoint_url=moto_endpoint, region_name="us-east-1")
-    client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
-                        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("document_id", "entry_id")],
-                        KeySchema=[{"AttributeName": "document_id", "KeyType": "HASH"},
-                                   {"AttributeName": "entry_id", "KeyType": "RANGE"}])
+    client.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("document_id", "entry_id")],
+        KeySchema=[
+            {"AttributeName": "document_id", "KeyType": "HASH"},
+            {"AttributeName": "entry_id", "KeyType": "RANGE"},
+        ],
+    )
     sink = DynamoCourseSink(name, endpoint_url=moto_endpoint)
     for attempt in (sink.ensure_table, lambda: sink.replace_source("s", [])):
-        with pytest.raises(StorageError, match=r"keyed by \['document_id', 'entry_id'\].*ocr-pipeline migrate-source-keys"):
+        with pytest.raises(
+            StorageError, match=r"keyed by \['document_id', 'entry_id'\].*ocr-pipeline migrate-source-keys"
+        ):
             attempt()
     assert client.scan(TableName=name)["Items"] == []
 
 
 def test_hive_keys_and_parquet_files():
-    assert hive_key("courses", "Example U", "abc", "courses.parquet") == \
-        "courses/institution_key=Example U/source_key=abc/courses.parquet"
+    assert (
+        hive_key("courses", "Example U", "abc", "courses.parquet")
+        == "courses/institution_key=Example U/source_key=abc/courses.parquet"
+    )
     assert hive_key("pages", None, "abc", "p.parquet") == "pages/institution_key=_unknown/source_key=abc/p.parquet"
     assert hive_key("pages", "", "abc", "p.parquet").startswith("pages/institution_key=_unknown/")
     assert hive_key("pages", "A/B=C", "abc", "p.parquet") == "pages/institution_key=A_B_C/source_key=abc/p.parquet"
-    data = table_bytes([{"document_id": "d", "page": 1, "course_code": "CS 101", "reasons": ["x"], "unknown": 1}],
-                       COURSES_SCHEMA)
+    data = table_bytes(
+        [{"document_id": "d", "page": 1, "course_code": "CS 101", "reasons": ["x"], "unknown": 1}], COURSES_SCHEMA
+    )
     table = pq.read_table(io.BytesIO(data))
     assert table.schema == COURSES_SCHEMA
     assert table.to_pylist()[0]["course_code"] == "CS 101" and table.to_pylist()[0]["title"] is None
@@ -292,8 +333,15 @@ def test_hive_keys_and_parquet_files():
 def test_local_keys_map_to_paths_one_to_one_so_dot_segments_reach_no_other_object(tmp_path):
     """Issue 14 item 18: ``U/../b.pdf`` is a valid S3 key; on a local work store it must not become ``b.pdf``."""
     store = LocalObjectStore(tmp_path / "work")
-    keys = ["partitions/b.pdf/document.json", "partitions/U/../b.pdf/document.json", "partitions/U/./b.pdf/x",
-            "partitions/U//b.pdf/x", "partitions/~/x", "partitions/~../x", "partitions/U/b.pdf/x"]
+    keys = [
+        "partitions/b.pdf/document.json",
+        "partitions/U/../b.pdf/document.json",
+        "partitions/U/./b.pdf/x",
+        "partitions/U//b.pdf/x",
+        "partitions/~/x",
+        "partitions/~../x",
+        "partitions/U/b.pdf/x",
+    ]
     for number, key in enumerate(keys):
         store.put(key, str(number).encode())
     assert [store.get(key) for key in keys] == [str(n).encode() for n in range(len(keys))]
@@ -306,17 +354,28 @@ def test_local_keys_map_to_paths_one_to_one_so_dot_segments_reach_no_other_objec
 
 
 def test_a_dot_dot_landing_key_keeps_its_own_work_files(cloud, instance, tmp_path):
-    catalog, other = generate_catalog("units_parenthetical", n_courses=3), generate_catalog("units_parenthetical", seed=5, n_courses=2)
-    resources = {**cloud.resources(), "storage": StorageResource(
-        landing_uri=f"s3://{cloud.bucket}/landing", work_uri=str(tmp_path / "work"), output_uri=str(tmp_path / "out"),
-        s3_endpoint_url=cloud.endpoint)}
+    catalog, other = (
+        generate_catalog("units_parenthetical", n_courses=3),
+        generate_catalog("units_parenthetical", seed=5, n_courses=2),
+    )
+    resources = {
+        **cloud.resources(),
+        "storage": StorageResource(
+            landing_uri=f"s3://{cloud.bucket}/landing",
+            work_uri=str(tmp_path / "work"),
+            output_uri=str(tmp_path / "out"),
+            s3_endpoint_url=cloud.endpoint,
+        ),
+    }
     cloud.upload("b.pdf", catalog.pdf)
     cloud.upload("U/../b.pdf", other.pdf)
     for key in ("b.pdf", "U/../b.pdf"):
         result = materialize_document(instance, key, resources)
         assert result.success, failure_message(result)
-    infos = {key: json.loads((LocalObjectStore(tmp_path / "work").get(f"partitions/{key}/document.json")))
-             for key in ("b.pdf", "U/../b.pdf")}
+    infos = {
+        key: json.loads(LocalObjectStore(tmp_path / "work").get(f"partitions/{key}/document.json"))
+        for key in ("b.pdf", "U/../b.pdf")
+    }
     assert infos["b.pdf"]["source_uri"].endswith("/landing/b.pdf")
     assert infos["U/../b.pdf"]["source_uri"].endswith("/landing/U/../b.pdf")
     assert infos["b.pdf"]["document_id"] != infos["U/../b.pdf"]["document_id"]
@@ -329,10 +388,15 @@ def test_local_parquet_locations_in_the_metadata_open_in_duckdb(tmp_path, instan
     landing = tmp_path / "land ing" / "Space U"
     landing.mkdir(parents=True)
     (landing / "cat alog.pdf").write_bytes(generate_catalog("units_parenthetical", n_courses=3).pdf)
-    storage = StorageResource(landing_uri=str(tmp_path / "land ing"), work_uri=str(tmp_path / "work"),
-                              output_uri=str(tmp_path / "out put"))
-    resources = {"storage": storage, "dynamodb": DynamoResource(), "ocr_engine": OcrEngineResource(),
-                 "review_store": ReviewStoreResource(uri=f"sqlite:///{tmp_path}/review.db")}
+    storage = StorageResource(
+        landing_uri=str(tmp_path / "land ing"), work_uri=str(tmp_path / "work"), output_uri=str(tmp_path / "out put")
+    )
+    resources = {
+        "storage": storage,
+        "dynamodb": DynamoResource(),
+        "ocr_engine": OcrEngineResource(),
+        "review_store": ReviewStoreResource(uri=f"sqlite:///{tmp_path}/review.db"),
+    }
     result = materialize_document(instance, "Space U/cat alog.pdf", resources)
     assert result.success, failure_message(result)
     [materialization] = result.asset_materializations_for_node("validated_courses")

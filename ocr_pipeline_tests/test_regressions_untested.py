@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 import httpx
@@ -98,13 +98,21 @@ def test_profile_for_matches_the_institution_case_insensitively(tmp_path):
 
 
 def test_a_profile_changes_what_the_parser_finds():
-    rows = [("EC.1234 Managerial Economics (3 credits)", 28), (FILLER + " essays.", 0), ("", None),
-            ("EC.1240 Labour Economics (4 credits)", 24), (FILLER + " cases.", 0), ("Requires: EC.1234.", 0)]
+    rows = [
+        ("EC.1234 Managerial Economics (3 credits)", 28),
+        (FILLER + " essays.", 0),
+        ("", None),
+        ("EC.1240 Labour Economics (4 credits)", 24),
+        (FILLER + " cases.", 0),
+        ("Requires: EC.1234.", 0),
+    ]
     assert parse_pages([_page(rows)]) == []  # the default code pattern knows no dotted codes
     profile = CatalogProfile(code_pattern=DOTTED, prerequisite_labels=("Requires",))
     entries = parse_pages([_page(rows)], profile)
     assert [(e.course_code, e.subject, e.number, e.title, e.credits_min) for e in entries] == [
-        ("EC.1234", "EC", "1234", "Managerial Economics", 3.0), ("EC.1240", "EC", "1240", "Labour Economics", 4.0)]
+        ("EC.1234", "EC", "1234", "Managerial Economics", 3.0),
+        ("EC.1240", "EC", "1240", "Labour Economics", 4.0),
+    ]
     assert [e.prerequisites for e in entries] == [None, "EC.1234."]
 
 
@@ -130,8 +138,9 @@ def test_profiles_dir_reaches_the_pipeline(cloud, instance, tmp_path):
     without = materialize_document(instance, "Dotted College/catalog.pdf", cloud.resources())
     assert without.success, failure_message(without)
     assert read_parquet(cloud, "output/courses/").empty
-    with_profile = materialize_document(instance, "Dotted College/catalog.pdf",
-                                        cloud.resources(profiles_dir=str(tmp_path)))
+    with_profile = materialize_document(
+        instance, "Dotted College/catalog.pdf", cloud.resources(profiles_dir=str(tmp_path))
+    )
     assert with_profile.success, failure_message(with_profile)
     courses = read_parquet(cloud, "output/courses/")
     assert list(courses["course_code"]) == ["EC.1234", "EC.1240"]
@@ -140,12 +149,16 @@ def test_profiles_dir_reaches_the_pipeline(cloud, instance, tmp_path):
 
 # --- catalog/codes.py and credits.py: what a match carries --------------------------------------
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("ACCT-212 Cost Accounting", ("ACCT-212", "ACCT", "212", 8, "-")),
-    ("CS 101 Intro", ("CS 101", "CS", "101", 6, " ")),
-    ("SCI2039 Lab", ("SCI2039", "SCI", "2039", 7, "")),
-    ("434L/834L. Advanced Topics", ("434L/834L", "", "434L/834L", 9, "")),  # number only, under a subject heading
-])
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ACCT-212 Cost Accounting", ("ACCT-212", "ACCT", "212", 8, "-")),
+        ("CS 101 Intro", ("CS 101", "CS", "101", 6, " ")),
+        ("SCI2039 Lab", ("SCI2039", "SCI", "2039", 7, "")),
+        ("434L/834L. Advanced Topics", ("434L/834L", "", "434L/834L", 9, "")),  # number only, under a subject heading
+    ],
+)
 def test_a_code_match_carries_its_parts_and_separator(text, expected):
     match = CodeMatcher().at_start(text)
     assert (match.code, match.subject, match.number, match.end, match.sep) == expected
@@ -164,7 +177,10 @@ def test_variable_credits_and_bare_credit_values_within_bounds():
     units = find_credits("Calculus (4 units) next")
     assert (units.low, units.start, units.end, units.variable) == (4.0, 10, 17, False)
     assert [(c.low, c.end) for c in map(trailing_number, ["Intro 0", "Intro 30", "Intro 0.5"])] == [
-        (0.0, 7), (30.0, 8), (0.5, 9)]
+        (0.0, 7),
+        (30.0, 8),
+        (0.5, 9),
+    ]
     assert trailing_number("Intro 31") is None and trailing_number("Intro 30.5") is None
 
 
@@ -181,18 +197,21 @@ def reasons_for(*entries: CourseEntry, rules: ValidationRules = ValidationRules(
     return [row["reasons"] for row in rows]
 
 
-@pytest.mark.parametrize(("changes", "reason"), [
-    ({"title": None}, "missing title"),
-    ({"title": ""}, "missing title"),
-    ({"title": "T" * 201}, "title longer than 200 characters"),
-    ({"course_code": "INTRO"}, "course code 'INTRO' has an unexpected shape"),
-    ({"course_code": "CS " + "1" * 38}, f"course code 'CS {'1' * 38}' has an unexpected shape"),
-    ({"credits_min": 45.0, "credits_max": 45.0}, "credits 45 outside [0, 30]"),
-    ({"credits_min": -1.0}, "credits -1 outside [0, 30]"),
-    ({"credits_max": 31.0}, "credits 31 outside [0, 30]"),
-    ({"credits_min": 4.0, "credits_max": 3.0}, "credits_min above credits_max"),
-    ({"confidence": 0.5}, "parse confidence 0.50 below 0.75"),
-])
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"title": None}, "missing title"),
+        ({"title": ""}, "missing title"),
+        ({"title": "T" * 201}, "title longer than 200 characters"),
+        ({"course_code": "INTRO"}, "course code 'INTRO' has an unexpected shape"),
+        ({"course_code": "CS " + "1" * 38}, f"course code 'CS {'1' * 38}' has an unexpected shape"),
+        ({"credits_min": 45.0, "credits_max": 45.0}, "credits 45 outside [0, 30]"),
+        ({"credits_min": -1.0}, "credits -1 outside [0, 30]"),
+        ({"credits_max": 31.0}, "credits 31 outside [0, 30]"),
+        ({"credits_min": 4.0, "credits_max": 3.0}, "credits_min above credits_max"),
+        ({"confidence": 0.5}, "parse confidence 0.50 below 0.75"),
+    ],
+)
 def test_each_validation_rule_flags_the_row_with_its_reason(changes, reason):
     """The reasons are what reviewers read (docs/review.md): each rule gives exactly one, worded so."""
     assert reasons_for(replace(GOOD, **changes)) == [[reason]]
@@ -212,32 +231,56 @@ def test_values_at_the_bounds_pass_validation():
 
 
 def test_rules_are_configurable():
-    strict = ValidationRules(min_credits=1.0, max_credits=6.0, min_confidence=0.99, max_title_length=5,
-                             max_code_length=6)
+    strict = ValidationRules(
+        min_credits=1.0, max_credits=6.0, min_confidence=0.99, max_title_length=5, max_code_length=6
+    )
     [reasons] = reasons_for(replace(GOOD, title="Introduction", credits_max=8.0), rules=strict)
     assert [r.split(" ")[0] for r in reasons] == ["title", "credits", "parse"]
     assert reasons_for(replace(GOOD, course_code="CS 1010"), rules=strict)[0][0].startswith("course code")
 
 
 def test_a_clean_entry_on_a_clean_page_becomes_exactly_this_row():
-    ok_page = PageResult(PageRef("doc", 1, 100, 100, 144), "text-layer",
-                         PageText("text-layer", (Line("x", (0, 0, 1, 1)),), confidence=1.0))
+    ok_page = PageResult(
+        PageRef("doc", 1, 100, 100, 144),
+        "text-layer",
+        PageText("text-layer", (Line("x", (0, 0, 1, 1)),), confidence=1.0),
+    )
     [row] = validate_entries([GOOD], INFO, [ok_page], ValidationRules())
-    assert row == {"document_id": "doc", "source_uri": "s3://b/landing/U/c.pdf",
-                   "source_id": hashlib.sha256(b"s3://b/landing/U/c.pdf").hexdigest()[:16], "institution": "U", "page": 1,
-                   "course_code": "CS 101", "subject": "CS", "number": "101", "title": "Intro", "credits_min": 3.0,
-                   "credits_max": 3.0, "description": "About.", "prerequisites": None, "confidence": 0.95,
-                   "needs_review": False, "extraction_method": "text-layer", "catalog": "Catalog",
-                   "entry_id": "CS 101#1", "reasons": [], "box": [1.0, 2.0, 3.0, 4.0]}
-    blurry = PageResult(ok_page.ref, "ocr:rapidocr", PageText("rapidocr", (), confidence=0.9, status=PageStatus.FAILED,
-                                                              reasons=("blurry", "skewed")))
+    assert row == {
+        "document_id": "doc",
+        "source_uri": "s3://b/landing/U/c.pdf",
+        "source_id": hashlib.sha256(b"s3://b/landing/U/c.pdf").hexdigest()[:16],
+        "institution": "U",
+        "page": 1,
+        "course_code": "CS 101",
+        "subject": "CS",
+        "number": "101",
+        "title": "Intro",
+        "credits_min": 3.0,
+        "credits_max": 3.0,
+        "description": "About.",
+        "prerequisites": None,
+        "confidence": 0.95,
+        "needs_review": False,
+        "extraction_method": "text-layer",
+        "catalog": "Catalog",
+        "entry_id": "CS 101#1",
+        "reasons": [],
+        "box": [1.0, 2.0, 3.0, 4.0],
+    }
+    blurry = PageResult(
+        ok_page.ref,
+        "ocr:rapidocr",
+        PageText("rapidocr", (), confidence=0.9, status=PageStatus.FAILED, reasons=("blurry", "skewed")),
+    )
     [row] = validate_entries([GOOD], INFO, [blurry], ValidationRules())
     assert row["needs_review"] is True and row["reasons"] == ["page 1 failed: blurry; skewed"]
 
 
 def test_duplicate_codes_are_flagged_on_every_occurrence_with_distinct_entry_ids():
-    rows = validate_entries([GOOD, replace(GOOD, course_code="CS 102"), replace(GOOD, page=3)], INFO, [],
-                            ValidationRules())
+    rows = validate_entries(
+        [GOOD, replace(GOOD, course_code="CS 102"), replace(GOOD, page=3)], INFO, [], ValidationRules()
+    )
     assert [row["entry_id"] for row in rows] == ["CS 101#1", "CS 102#1", "CS 101#2"]
     assert [row["needs_review"] for row in rows] == [True, False, True]
     assert rows[0]["reasons"] == ["course code printed 2 times in this document"]
@@ -245,28 +288,39 @@ def test_duplicate_codes_are_flagged_on_every_occurrence_with_distinct_entry_ids
 
 
 def test_parser_doubts_and_page_status_are_reasons_and_rows_carry_the_contract():
-    page = PageResult(PageRef("doc", 1, 100, 100, 144), "ocr:rapidocr",
-                      PageText("rapidocr", (Line("x", (0, 0, 1, 1)),), confidence=0.9,
-                               status=PageStatus.NEEDS_REVIEW, reasons=("blurry",)))
-    rows = validate_entries([replace(GOOD, reasons=("title unsure", "title unsure"), confidence=1.7)], INFO, [page],
-                            ValidationRules())
+    page = PageResult(
+        PageRef("doc", 1, 100, 100, 144),
+        "ocr:rapidocr",
+        PageText(
+            "rapidocr", (Line("x", (0, 0, 1, 1)),), confidence=0.9, status=PageStatus.NEEDS_REVIEW, reasons=("blurry",)
+        ),
+    )
+    rows = validate_entries(
+        [replace(GOOD, reasons=("title unsure", "title unsure"), confidence=1.7)], INFO, [page], ValidationRules()
+    )
     [row] = rows
     assert row["reasons"] == ["title unsure", "page 1 needs_review: blurry"]
     assert row["needs_review"] is True and row["confidence"] == 1.0  # clamped into [0, 1]
-    assert (row["catalog"], row["document_id"], row["institution"], row["box"]) == ("Catalog", "doc", "U",
-                                                                                    [1.0, 2.0, 3.0, 4.0])
+    assert (row["catalog"], row["document_id"], row["institution"], row["box"]) == (
+        "Catalog",
+        "doc",
+        "U",
+        [1.0, 2.0, 3.0, 4.0],
+    )
     untitled = replace(INFO, metadata={}, source_uri="s3://b/landing/U/Fall 2026.catalog.pdf")
     assert validate_entries([GOOD], untitled, [], ValidationRules())[0]["catalog"] == "Fall 2026.catalog"
 
 
 # --- the ``truncated`` quarantine reason ------------------------------------------------------------
 
+
 def test_inspect_document_refuses_fewer_bytes_than_the_object_has():
     pdf = generate_catalog("units_parenthetical", n_courses=2).pdf
-    head = ObjectInfo("U/c.pdf", len(pdf) + 10, "etag", datetime(2026, 1, 1, tzinfo=timezone.utc))
+    head = ObjectInfo("U/c.pdf", len(pdf) + 10, "etag", datetime(2026, 1, 1, tzinfo=UTC))
     with pytest.raises(DocumentError) as error:
-        inspect_document(pdf, partition_key="U/c.pdf", source_uri="s3://b/U/c.pdf", head=head, institution="U",
-                         max_pages=10)
+        inspect_document(
+            pdf, partition_key="U/c.pdf", source_uri="s3://b/U/c.pdf", head=head, institution="U", max_pages=10
+        )
     assert error.value.reason == "truncated"
     assert error.value.message == f"read {len(pdf)} bytes but the object has {len(pdf) + 10}"
 
@@ -299,8 +353,14 @@ def test_an_object_cut_short_between_head_and_get_is_quarantined_as_truncated(cl
 
 # --- review/cli.py: ``ocr-pipeline review serve`` -------------------------------------------------
 
-ENTRY = {"course_code": "CS 101", "title": "Intro", "credits_min": 3.0, "credits_max": 3.0, "description": None,
-         "prerequisites": None}
+ENTRY = {
+    "course_code": "CS 101",
+    "title": "Intro",
+    "credits_min": 3.0,
+    "credits_max": 3.0,
+    "description": None,
+    "prerequisites": None,
+}
 
 
 def test_review_serve_without_a_token_exits_2(monkeypatch, capsys, tmp_path):
@@ -316,17 +376,39 @@ def test_review_serve_serves_the_store_with_the_configured_tokens_and_agreement(
     db = tmp_path / "review.db"
     store = SqliteReviewStore(db)
     pair = ReviewTask(task_id_for("doc", 1), "doc", "U/c.pdf", 1, None, (ENTRY,), ("CS 101: missing title",), 2)
-    hard = ReviewTask(task_id_for("doc", 2), "doc", "U/c.pdf", 2, None, (ENTRY,), ("disagreement",),
-                      status=TaskStatus.ESCALATED)
+    hard = ReviewTask(
+        task_id_for("doc", 2), "doc", "U/c.pdf", 2, None, (ENTRY,), ("disagreement",), status=TaskStatus.ESCALATED
+    )
     store.add(pair), store.add(hard)
     tokens = tmp_path / "tokens.json"
     tokens.write_text(json.dumps({"token-alice-1": {"name": "alice"}, "token-bob-22": {"name": "bob", "tier": 1}}))
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OCR_PIPELINE_REVIEW")}
     server = subprocess.Popen(
-        [sys.executable, "-m", "ocr_pipeline.cli", "review", "serve", "--port", str(port), "--store", f"sqlite:///{db}",
-         "--tokens-file", str(tokens), "--token", "token-boss-333", "--reviewer", "boss", "--agreement", "0.5"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [
+            sys.executable,
+            "-m",
+            "ocr_pipeline.cli",
+            "review",
+            "serve",
+            "--port",
+            str(port),
+            "--store",
+            f"sqlite:///{db}",
+            "--tokens-file",
+            str(tokens),
+            "--token",
+            "token-boss-333",
+            "--reviewer",
+            "boss",
+            "--agreement",
+            "0.5",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         banner = server.stdout.readline()
         assert banner.strip() == f"review queue on http://127.0.0.1:{port}/ (store sqlite:///{db})"
@@ -342,8 +424,11 @@ def test_review_serve_serves_the_store_with_the_configured_tokens_and_agreement(
         assert anonymous.status_code == 401
 
         def post(token: str, task: ReviewTask, title: str, version: int) -> httpx.Response:
-            return httpx.post(f"{url}/api/tasks/{task.task_id}/answers", headers={"Authorization": f"Bearer {token}"},
-                              json={"version": version, "entries": [{**ENTRY, "title": title}]})
+            return httpx.post(
+                f"{url}/api/tasks/{task.task_id}/answers",
+                headers={"Authorization": f"Bearer {token}"},
+                json={"version": version, "entries": [{**ENTRY, "title": title}]},
+            )
 
         listed = httpx.get(f"{url}/api/tasks", headers={"Authorization": "Bearer token-boss-333"}).json()
         assert sorted(t["task_id"] for t in listed) == sorted([pair.task_id, hard.task_id])
@@ -368,17 +453,33 @@ def test_review_serve_serves_the_store_with_the_configured_tokens_and_agreement(
 
 # --- the review backlog check (``review_checks`` job, ``daily_review_checks`` schedule) ------------
 
+
 def publish_pages(cloud, document_id: str, institution: str | None, flags: dict[int, list[str]], pages: int) -> None:
-    rows = [{"document_id": document_id, "page": page, "method": "text-layer", "engine": "text-layer",
-             "confidence": 1.0, "needs_review": page in flags, "status": "ok", "reasons": flags.get(page, [])}
-            for page in range(1, pages + 1)]
+    rows = [
+        {
+            "document_id": document_id,
+            "page": page,
+            "method": "text-layer",
+            "engine": "text-layer",
+            "confidence": 1.0,
+            "needs_review": page in flags,
+            "status": "ok",
+            "reasons": flags.get(page, []),
+        }
+        for page in range(1, pages + 1)
+    ]
     key = hive_key("pages", institution, document_id, "pages.parquet")
     cloud.s3.put_object(Bucket=cloud.bucket, Key=f"output/{key}", Body=table_bytes(rows, PAGES_SCHEMA))
 
 
 def run_backlog_check(cloud, instance) -> dg.AssetCheckEvaluation:
-    defs = dg.Definitions(assets=[validated_courses], asset_checks=[review_backlog], jobs=[review_checks_job],
-                          schedules=[daily_review_checks], resources=cloud.resources())
+    defs = dg.Definitions(
+        assets=[validated_courses],
+        asset_checks=[review_backlog],
+        jobs=[review_checks_job],
+        schedules=[daily_review_checks],
+        resources=cloud.resources(),
+    )
     assert defs.resolve_schedule_def("daily_review_checks").job_name == "review_checks"
     result = defs.resolve_job_def("review_checks").execute_in_process(instance=instance)
     assert result.success

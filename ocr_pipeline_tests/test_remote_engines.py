@@ -25,8 +25,10 @@ from ocr_pipeline_tests.test_serve_support import LOOPBACK_ENV, LiveServer, text
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
-PAGES = [PageImage(PageRef("doc", n, 600, 200, 144), text_image(lines))
-         for n, lines in enumerate([["CHEM 101 General", "Credits 4 hours"], ["HIST 210 Europe"]], start=1)]
+PAGES = [
+    PageImage(PageRef("doc", n, 600, 200, 144), text_image(lines))
+    for n, lines in enumerate([["CHEM 101 General", "Credits 4 hours"], ["HIST 210 Europe"]], start=1)
+]
 
 
 class Shim(ThreadingHTTPServer):
@@ -46,14 +48,18 @@ class Shim(ThreadingHTTPServer):
 class ShimHandler(BaseHTTPRequestHandler):
     server: Shim
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server API
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.server.paths.append(self.path)
         if self.server.fail:
             status, answer = self.server.fail.pop(0), b'{"error": "injected", "message": "injected failure"}'
         else:
-            request = urllib.request.Request(self.server.service_url + "/invocations", data=body, method="POST",
-                                             headers={"Content-Type": "application/json"})
+            request = urllib.request.Request(
+                self.server.service_url + "/invocations",
+                data=body,
+                method="POST",
+                headers={"Content-Type": "application/json"},
+            )
             try:
                 with urllib.request.urlopen(request, timeout=60) as response:
                     status, answer = response.status, response.read()
@@ -62,8 +68,13 @@ class ShimHandler(BaseHTTPRequestHandler):
         headers = {"Content-Type": "application/json", "Retry-After": "0"}
         if self.server.sagemaker and status != 200:
             headers["x-amzn-ErrorType"] = "ModelError"
-            answer = json.dumps({"Message": "Received server error from model", "OriginalStatusCode": status,
-                                 "OriginalMessage": answer.decode()}).encode()
+            answer = json.dumps(
+                {
+                    "Message": "Received server error from model",
+                    "OriginalStatusCode": status,
+                    "OriginalMessage": answer.decode(),
+                }
+            ).encode()
             status = 424
         self.send_response(status)
         for key, value in {**headers, "Content-Length": str(len(answer))}.items():
@@ -135,8 +146,9 @@ def test_http_engine_unreachable_service_fails_the_page() -> None:
 
 
 def test_sagemaker_engine_through_boto3(sagemaker_shim: Shim) -> None:
-    engine = build_engine("sagemaker", endpoint_name="ocr-endpoint", region="us-east-1",
-                          endpoint_url=sagemaker_shim.url, backoff=0.01)
+    engine = build_engine(
+        "sagemaker", endpoint_name="ocr-endpoint", region="us-east-1", endpoint_url=sagemaker_shim.url, backoff=0.01
+    )
     sagemaker_shim.fail = [503]
     [page] = engine.recognize(PAGES[1:])
     assert [line.text for line in page.lines] == ["HIST 210 Europe"]
@@ -161,10 +173,12 @@ def test_pipeline_with_the_http_engine_gives_the_same_rows_as_the_local_engine(s
     tables = {}
     for engine in ("rapidocr", "http"):
         resources = cloud.resources()
-        resources["storage"] = StorageResource(landing_uri=f"s3://{cloud.bucket}/landing",
-                                               work_uri=f"s3://{cloud.bucket}/{engine}/work",
-                                               output_uri=f"s3://{cloud.bucket}/{engine}/output",
-                                               s3_endpoint_url=cloud.endpoint)
+        resources["storage"] = StorageResource(
+            landing_uri=f"s3://{cloud.bucket}/landing",
+            work_uri=f"s3://{cloud.bucket}/{engine}/work",
+            output_uri=f"s3://{cloud.bucket}/{engine}/output",
+            s3_endpoint_url=cloud.endpoint,
+        )
         resources["ocr_engine"] = OcrEngineResource(engine=engine, base_url=service if engine == "http" else None)
         result = materialize_document(instance, "Remote U/scanned.pdf", resources)
         assert result.success, failure_message(result)

@@ -29,15 +29,30 @@ from ocr_pipeline.review.workflow import ReviewError
 FIXTURES = Path(__file__).parent / "fixtures" / "a2i"
 FLOW = "arn:aws:sagemaker:us-east-1:111122223333:flow-definition/course-review"
 LOOP = "doc-p00002-36a1b6616c-v1"
-MACHINE = {"course_code": "CS 101", "title": None, "credits_min": 3.0, "credits_max": 3.0, "description": None,
-           "prerequisites": None, "box": [10.0, 20.0, 300.0, 40.0]}
+MACHINE = {
+    "course_code": "CS 101",
+    "title": None,
+    "credits_min": 3.0,
+    "credits_max": 3.0,
+    "description": None,
+    "prerequisites": None,
+    "box": [10.0, 20.0, 300.0, 40.0],
+}
 NAME_PATTERN = re.compile(r"^[a-z0-9](-*[a-z0-9])*$")  # botocore's HumanLoopName pattern
 
 
 def task(required: int = 1, task_id: str | None = None, **changes) -> ReviewTask:
-    return ReviewTask(task_id or task_id_for("doc", 2), "doc", "U/c.pdf", 2,
-                      "s3://review-bucket/work/documents/doc/pages/00002.png", (MACHINE,), ("CS 101: missing title",),
-                      required, **changes)
+    return ReviewTask(
+        task_id or task_id_for("doc", 2),
+        "doc",
+        "U/c.pdf",
+        2,
+        "s3://review-bucket/work/documents/doc/pages/00002.png",
+        (MACHINE,),
+        ("CS 101: missing title",),
+        required,
+        **changes,
+    )
 
 
 def fixture(name: str) -> dict:
@@ -104,17 +119,25 @@ def test_malformed_output_is_a_clear_error():
 
 
 def described(name: str, status: str, output_uri: str | None = None) -> dict:
-    response = {"CreationTime": datetime(2026, 1, 5, tzinfo=UTC), "HumanLoopStatus": status,
-                "HumanLoopName": name, "HumanLoopArn": f"arn:aws:sagemaker:us-east-1:111122223333:human-loop/{name}",
-                "FlowDefinitionArn": FLOW}
+    response = {
+        "CreationTime": datetime(2026, 1, 5, tzinfo=UTC),
+        "HumanLoopStatus": status,
+        "HumanLoopName": name,
+        "HumanLoopArn": f"arn:aws:sagemaker:us-east-1:111122223333:human-loop/{name}",
+        "FlowDefinitionArn": FLOW,
+    }
     return {**response, "HumanLoopOutput": {"OutputS3Uri": output_uri}} if output_uri else response
 
 
 def expected_start(name: str) -> dict:
     """``start_human_loop``'s parameters written out (not built with the product's own functions); the input
     content is JSON, compared parsed (see ``started``)."""
-    return {"HumanLoopName": name, "FlowDefinitionArn": FLOW, "HumanLoopInput": {"InputContent": ANY},
-            "DataAttributes": {"ContentClassifiers": ["FreeOfPersonallyIdentifiableInformation"]}}
+    return {
+        "HumanLoopName": name,
+        "FlowDefinitionArn": FLOW,
+        "HumanLoopInput": {"InputContent": ANY},
+        "DataAttributes": {"ContentClassifiers": ["FreeOfPersonallyIdentifiableInformation"]},
+    }
 
 
 def test_loop_cycle_against_a_stubbed_runtime_and_moto_s3(cloud, tmp_path):
@@ -126,17 +149,27 @@ def test_loop_cycle_against_a_stubbed_runtime_and_moto_s3(cloud, tmp_path):
     first, retried = task(required=3), task(task_id=task_id_for("doc", 3))
     store.add(first), store.add(retried)
     started: list[dict] = []
-    client.meta.events.register("provide-client-params.sagemaker-a2i-runtime.StartHumanLoop",
-                                lambda params, **_: started.append(json.loads(params["HumanLoopInput"]["InputContent"])))
+    client.meta.events.register(
+        "provide-client-params.sagemaker-a2i-runtime.StartHumanLoop",
+        lambda params, **_: started.append(json.loads(params["HumanLoopInput"]["InputContent"])),
+    )
     with Stubber(client) as stub:
         stub.add_response("start_human_loop", {"HumanLoopArn": "arn:loop"}, expected_start(LOOP))
-        stub.add_client_error("start_human_loop", "ConflictException", http_status_code=409,
-                              expected_params=expected_start("doc-p00003-5b494f4721-v1"))
+        stub.add_client_error(
+            "start_human_loop",
+            "ConflictException",
+            http_status_code=409,
+            expected_params=expected_start("doc-p00003-5b494f4721-v1"),
+        )
         stub.add_response("describe_human_loop", described(LOOP, "InProgress"), {"HumanLoopName": LOOP})
-        stub.add_response("describe_human_loop", described(LOOP, "Completed", f"s3://{cloud.bucket}/{key}"),
-                          {"HumanLoopName": LOOP})
-        stub.add_response("describe_human_loop", described(human_loop_name(retried), "Failed"),
-                          {"HumanLoopName": human_loop_name(retried)})
+        stub.add_response(
+            "describe_human_loop", described(LOOP, "Completed", f"s3://{cloud.bucket}/{key}"), {"HumanLoopName": LOOP}
+        )
+        stub.add_response(
+            "describe_human_loop",
+            described(human_loop_name(retried), "Failed"),
+            {"HumanLoopName": human_loop_name(retried)},
+        )
         claimed = loops.start(first)
         assert (claimed.status, claimed.claimed_by, claimed.version) == (TaskStatus.CLAIMED, f"a2i:{LOOP}", 2)
         assert loops.start(retried).claimed_by == "a2i:doc-p00003-5b494f4721-v1"  # already started: same loop

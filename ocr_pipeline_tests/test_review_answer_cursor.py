@@ -4,7 +4,7 @@ and stays quiet (no "Skipping 1 run" every tick) once everything is handled (iss
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
@@ -14,12 +14,19 @@ from ocr_pipeline.review.answer_cursor import LOOKBACK, AnswerCursor, advance, r
 from ocr_pipeline.review.model import TaskStatus, task_id_for
 from ocr_pipeline_tests.test_review_rules import answer, task
 
-T0 = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
 def accepted(page: int, at: datetime, version: int = 2):
-    return replace(task(), task_id=task_id_for("doc", page), page=page, status=TaskStatus.ACCEPTED, version=version, result=answer("alice"),
-                   updated_at=at.isoformat(timespec="microseconds"))
+    return replace(
+        task(),
+        task_id=task_id_for("doc", page),
+        page=page,
+        status=TaskStatus.ACCEPTED,
+        version=version,
+        result=answer("alice"),
+        updated_at=at.isoformat(timespec="microseconds"),
+    )
 
 
 def test_an_answer_stamped_before_but_committed_after_a_handled_one_is_still_picked_up():
@@ -61,18 +68,20 @@ def test_the_sensor_handles_a_late_commit_and_then_stays_quiet(tmp_path):
     review_store = ReviewStoreResource(uri=f"sqlite:///{tmp_path}/review.db")
     store = review_store.open()
     resources = {"storage": StorageResource(work_uri=str(tmp_path / "work")), "review_store": review_store}
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     early, late = accepted(1, now - timedelta(seconds=5)), accepted(2, now)
     store.add(late)
     with dg.instance_for_test() as instance:
         first = review_answers_sensor(dg.build_sensor_context(instance=instance, resources=resources))
         assert [r.run_key for r in first.run_requests] == [f"{late.task_id}@v2"]
         store.add(early)  # stamped before ``late``, visible only now
-        second = review_answers_sensor(dg.build_sensor_context(instance=instance, resources=resources,
-                                                               cursor=first.cursor))
+        second = review_answers_sensor(
+            dg.build_sensor_context(instance=instance, resources=resources, cursor=first.cursor)
+        )
         assert [r.run_key for r in second.run_requests] == [f"{early.task_id}@v2"]
-        third = review_answers_sensor(dg.build_sensor_context(instance=instance, resources=resources,
-                                                              cursor=second.cursor))
+        third = review_answers_sensor(
+            dg.build_sensor_context(instance=instance, resources=resources, cursor=second.cursor)
+        )
         assert third.run_requests == [] and third.skip_reason.skip_message == "no new accepted answers"
 
 
@@ -91,5 +100,7 @@ def test_a_correction_run_refreshes_review_tasks_too():
     from ocr_pipeline.definitions import defs
 
     job = defs().resolve_job_def("apply_review_corrections")
-    assert {key.to_user_string() for key in job.asset_layer.executable_asset_keys} == {"validated_courses",
-                                                                                       "review_tasks"}
+    assert {key.to_user_string() for key in job.asset_layer.executable_asset_keys} == {
+        "validated_courses",
+        "review_tasks",
+    }

@@ -30,10 +30,14 @@ from ocr_pipeline_tests.review_screenshots import (
     serving,
 )
 
-pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.skipif(
-    os.environ.get("CI") != "true" and (not CHROMIUM.exists() or importlib.util.find_spec("playwright") is None),
-    reason="needs Debian's chromium (/usr/bin/chromium) and the playwright Python package (never skipped in CI)",
-)]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.integration,
+    pytest.mark.skipif(
+        os.environ.get("CI") != "true" and (not CHROMIUM.exists() or importlib.util.find_spec("playwright") is None),
+        reason="needs Debian's chromium (/usr/bin/chromium) and the playwright Python package (never skipped in CI)",
+    ),
+]
 
 
 @contextmanager
@@ -87,8 +91,9 @@ def attacker_site(target: str) -> FastAPI:
 
     def auto_post(action: str, fields: dict[str, str]) -> HTMLResponse:
         inputs = "".join(f'<input type="hidden" name="{name}" value="{value}">' for name, value in fields.items())
-        return HTMLResponse(f'<form method="post" action="{target}{action}">{inputs}</form>'
-                            "<script>document.forms[0].submit()</script>")
+        return HTMLResponse(
+            f'<form method="post" action="{target}{action}">{inputs}</form><script>document.forms[0].submit()</script>'
+        )
 
     @app.get("/win-a-prize")
     def login_csrf() -> HTMLResponse:
@@ -135,7 +140,7 @@ def test_keys_after_submitting_move_on_and_long_fields_are_text_areas(tmp_path):
         review_in_browser(page, url)  # logs in and accepts a task with Ctrl+Enter from inside a field
         assert page.locator("#answers").inner_text() == "1/1"
         page.keyboard.press("j")
-        page.wait_for_url(f"**/tasks/*")
+        page.wait_for_url("**/tasks/*")
         page.wait_for_selector("#entries tbody tr")
         assert page.locator("#entries tbody textarea[name=description]").count() >= 1
         assert page.locator("#entries tbody input[name=description]").count() == 0

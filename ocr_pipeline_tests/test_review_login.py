@@ -102,8 +102,13 @@ def test_the_cookie_is_a_signed_expiring_session_never_the_token(tmp_path):
         assert (claims["name"], claims["tier"]) == ("alice", 1) and TOKEN not in value
         forged = base64.urlsafe_b64encode(json.dumps({**claims, "name": "carol", "tier": 2}).encode()).decode()
         flipped = value[:-2] + ("AA" if value[-2:] != "AA" else "BB")
-        for cookie in (f"{COOKIE}={forged.rstrip('=')}.{signature}", f"{COOKIE}={flipped}", f"{COOKIE}=garbage",
-                       f"{COOKIE}={TOKEN}", f"review_token={TOKEN}"):  # the last: the raw-token cookie of old
+        for cookie in (
+            f"{COOKIE}={forged.rstrip('=')}.{signature}",
+            f"{COOKIE}={flipped}",
+            f"{COOKIE}=garbage",
+            f"{COOKIE}={TOKEN}",
+            f"review_token={TOKEN}",
+        ):  # the last: the raw-token cookie of old
             assert httpx.get(f"{url}/", headers={"Cookie": cookie}).status_code == 401, cookie
 
         now[0] += 8 * 3600 - 1
@@ -116,8 +121,11 @@ def test_the_cookie_is_a_signed_expiring_session_never_the_token(tmp_path):
     with review_app(tmp_path, secure_cookie=True) as url, httpx.Client(base_url=url) as http:
         form = http.get("/login")
         assert "secure" in form.headers["set-cookie"].lower()
-        done = http.post("/login", data={"csrf_token": csrf_of(form.text), "token": TOKEN},
-                         headers={"Cookie": f"{CSRF_COOKIE}={form.cookies[CSRF_COOKIE]}"})
+        done = http.post(
+            "/login",
+            data={"csrf_token": csrf_of(form.text), "token": TOKEN},
+            headers={"Cookie": f"{CSRF_COOKIE}={form.cookies[CSRF_COOKIE]}"},
+        )
         assert done.status_code == 303 and "secure" in done.headers["set-cookie"].lower()
 
 
@@ -153,8 +161,16 @@ def test_failed_logins_are_throttled_with_retry_after(tmp_path):
 
 def test_the_throttle_doubles_per_address_locks_globally_and_stays_bounded():
     now = [0.0]
-    throttle = LoginThrottle(free_failures=3, base_delay=1, max_delay=30, forget_after=100, global_failures=50,
-                             global_window=60, max_addresses=100, clock=lambda: now[0])
+    throttle = LoginThrottle(
+        free_failures=3,
+        base_delay=1,
+        max_delay=30,
+        forget_after=100,
+        global_failures=50,
+        global_window=60,
+        max_addresses=100,
+        clock=lambda: now[0],
+    )
     waits = []
     for _ in range(10):
         throttle.failed("10.0.0.1")
@@ -191,8 +207,9 @@ def who(app, token: str) -> int:
         return http.get("/api/tasks", headers={"Authorization": f"Bearer {token}"}).status_code
 
 
-def test_serve_reads_tokens_from_a_file_or_the_environment_and_warns_about_token(served_apps, monkeypatch,
-                                                                                 capsys, tmp_path):
+def test_serve_reads_tokens_from_a_file_or_the_environment_and_warns_about_token(
+    served_apps, monkeypatch, capsys, tmp_path
+):
     token_file = tmp_path / "token"
     token_file.write_text("token-from-file-1\n")
     token_file.chmod(0o600)

@@ -25,8 +25,9 @@ KEY = "Example U/catalog.pdf"
 
 
 def materialize(assets, instance, resources, config=None) -> None:
-    result = dg.materialize(assets, partition_key=KEY, resources=resources, instance=instance,
-                            run_config=config or {}, raise_on_error=False)
+    result = dg.materialize(
+        assets, partition_key=KEY, resources=resources, instance=instance, run_config=config or {}, raise_on_error=False
+    )
     assert result.success, failure_message(result)
 
 
@@ -46,8 +47,15 @@ def test_an_accepted_answer_corrects_parquet_and_dynamodb_and_survives_re_ocr(cl
     app = create_app(store, TokenAuth(TOKENS), read_image=partial(read_image, endpoint_url=cloud.endpoint))
     with serving(app) as url, httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}) as http:
         assert http.get(f"/api/tasks/{task.task_id}/image").content.startswith(b"\x89PNG")
-        entries = [{**entry, "title": "Calculus I" if entry["course_code"] == "MATH 1A" else entry["title"],
-                    "credits_min": 4, "credits_max": 4} for entry in http.get(f"/api/tasks/{task.task_id}").json()["entries"]]
+        entries = [
+            {
+                **entry,
+                "title": "Calculus I" if entry["course_code"] == "MATH 1A" else entry["title"],
+                "credits_min": 4,
+                "credits_max": 4,
+            }
+            for entry in http.get(f"/api/tasks/{task.task_id}").json()["entries"]
+        ]
         answered = http.post(f"/api/tasks/{task.task_id}/answers", json={"version": task.version, "entries": entries})
         assert answered.json()["status"] == "accepted"
 
@@ -60,7 +68,12 @@ def test_an_accepted_answer_corrects_parquet_and_dynamodb_and_survives_re_ocr(cl
     def check_corrected() -> None:
         courses = read_parquet(cloud, "output/courses/").set_index("course_code")
         fixed = courses.loc["MATH 1A"]
-        assert (fixed.title, fixed.credits_max, fixed.needs_review, fixed.corrected_by) == ("Calculus I", 4.0, False, "alice")
+        assert (fixed.title, fixed.credits_max, fixed.needs_review, fixed.corrected_by) == (
+            "Calculus I",
+            4.0,
+            False,
+            "alice",
+        )
         assert fixed.corrected_at and not courses["needs_review"].any()
         assert not read_parquet(cloud, "output/pages/")["needs_review"].any()
         item = {i["course_code"]: i for i in cloud.dynamo_items(fixed.source_id)}["MATH 1A"]

@@ -17,8 +17,14 @@ from ocr_pipeline.review.sqlite_store import SqliteReviewStore
 from ocr_pipeline.review.store import ConflictError, refresh
 from ocr_pipeline.review.workflow import ReviewError, submit
 
-ENTRY = {"course_code": "CS 101", "title": "Intro", "credits_min": 3.0, "credits_max": 3.0,
-         "description": None, "prerequisites": None}
+ENTRY = {
+    "course_code": "CS 101",
+    "title": "Intro",
+    "credits_min": 3.0,
+    "credits_max": 3.0,
+    "description": None,
+    "prerequisites": None,
+}
 
 
 def answer(reviewer: str, title: str = "Intro", tier: int = 1, **changes) -> Answer:
@@ -69,18 +75,32 @@ def test_a_reviewer_answers_a_task_once():
         submit(submit(task(required=2), answer("a")), answer("a"))
 
 
-def page(number: int, text: str, method: str = "ocr:rapidocr", confidence: float = 0.95,
-         status: PageStatus = PageStatus.OK) -> PageResult:
+def page(
+    number: int, text: str, method: str = "ocr:rapidocr", confidence: float = 0.95, status: PageStatus = PageStatus.OK
+) -> PageResult:
     lines = tuple(Line(t, (0, 0, 1, 1)) for t in text.splitlines())
-    return PageResult(PageRef("doc", number, 100, 100, 144), method,
-                      PageText(method.removeprefix("ocr:"), lines, confidence=confidence, status=status,
-                               reasons=("blurry",) if status is not PageStatus.OK else ()))
+    return PageResult(
+        PageRef("doc", number, 100, 100, 144),
+        method,
+        PageText(
+            method.removeprefix("ocr:"),
+            lines,
+            confidence=confidence,
+            status=status,
+            reasons=("blurry",) if status is not PageStatus.OK else (),
+        ),
+    )
 
 
 def test_flags_carry_reasons_for_every_rule():
-    pages = [page(1, "CS 101 Intro"), page(2, "CS 201 Algebra\nCS 202 Geometry"), page(3, "low", confidence=0.5),
-             page(4, "the quick brown fox jumps"), page(5, "fine text", status=PageStatus.NEEDS_REVIEW),
-             page(6, "all good here")]
+    pages = [
+        page(1, "CS 101 Intro"),
+        page(2, "CS 201 Algebra\nCS 202 Geometry"),
+        page(3, "low", confidence=0.5),
+        page(4, "the quick brown fox jumps"),
+        page(5, "fine text", status=PageStatus.NEEDS_REVIEW),
+        page(6, "all good here"),
+    ]
     rows = [{"page": 1, "course_code": "CS 101", "needs_review": True, "reasons": ["credits 45 outside (0, 30]"]}]
     doubts = {2: ["course-like text: 2 lines start with a course code but 0 entries were parsed"]}
     flags = page_flags(pages, rows, {4: "a slow red cat sleeps", 6: "all good here"}, doubts, FlagRules())
@@ -95,10 +115,26 @@ def test_flags_carry_reasons_for_every_rule():
 
 def test_corrections_replace_the_page_rows_and_keep_provenance():
     info = DocumentInfo("U/c.pdf", "s3://b/U/c.pdf", "doc", "U", 1, None, "0" * 64, 2, True)
-    rows = [{"page": 1, "course_code": "CS 101", "title": None, "needs_review": True, "box": [1.0, 2.0, 3.0, 4.0],
-             "extraction_method": "text-layer", "reasons": ["missing title"]},
-            {"page": 2, "course_code": "CS 101", "title": "Dup", "needs_review": True, "box": [], "reasons": ["dup"],
-             "extraction_method": "text-layer"}]
+    rows = [
+        {
+            "page": 1,
+            "course_code": "CS 101",
+            "title": None,
+            "needs_review": True,
+            "box": [1.0, 2.0, 3.0, 4.0],
+            "extraction_method": "text-layer",
+            "reasons": ["missing title"],
+        },
+        {
+            "page": 2,
+            "course_code": "CS 101",
+            "title": "Dup",
+            "needs_review": True,
+            "box": [],
+            "reasons": ["dup"],
+            "extraction_method": "text-layer",
+        },
+    ]
     fix = Correction("doc", 1, ({**ENTRY, "title": "Intro"},), "alice", "2026-01-01T00:00:00+00:00", "t", 2)
     fixed = apply_corrections(rows, [fix], info, {1: "text-layer"})
     first = fixed[0]
@@ -156,7 +192,9 @@ def test_dynamodb_store_uses_conditional_writes(moto_endpoint):
 def test_document_text_in_preview_markdown_never_becomes_markup():
     from ocr_pipeline.stages.course_catalog_tables import preview_markdown
 
-    table = preview_markdown([{"page": 1, "title": "![x](http://evil.invalid/a.png) <img src=x> a|b"}], ("page", "title"))
+    table = preview_markdown(
+        [{"page": 1, "title": "![x](http://evil.invalid/a.png) <img src=x> a|b"}], ("page", "title")
+    )
     row = table.splitlines()[2]
     for markup in (r"!\[", r"\]\(", r"<img", r"\|b"):  # none of them left unescaped
         assert re.search(r"(?<!\\)" + markup, row) is None, markup
@@ -165,14 +203,20 @@ def test_document_text_in_preview_markdown_never_becomes_markup():
 
 def test_a_page_listing_one_code_twice_keeps_both_entries():
     """A lecture and its lab under one code (issue 14 item 14): one answer or a consensus keeps both, in order."""
-    entries = [{**ENTRY, "title": "Chemistry"}, {**ENTRY, "title": "Chemistry Lab", "credits_min": 1.0, "credits_max": 1.0}]
+    entries = [
+        {**ENTRY, "title": "Chemistry"},
+        {**ENTRY, "title": "Chemistry Lab", "credits_min": 1.0, "credits_max": 1.0},
+    ]
     single = submit(task(), Answer.build("alice", entries, False, 1))
     assert [e["title"] for e in single.result.entries] == ["Chemistry", "Chemistry Lab"]
     current = task(required=3)
     for name, lab in [("a", "Chemistry Lab"), ("b", "Chemistry Lab"), ("c", "Chem Lab")]:
         current = submit(current, Answer.build(name, [entries[0], {**entries[1], "title": lab}], False, 1))
     assert current.status is TaskStatus.ACCEPTED
-    assert [(e["title"], e["credits_max"]) for e in current.result.entries] == [("Chemistry", 3.0), ("Chemistry Lab", 1.0)]
+    assert [(e["title"], e["credits_max"]) for e in current.result.entries] == [
+        ("Chemistry", 3.0),
+        ("Chemistry Lab", 1.0),
+    ]
     split = task(required=2)
     for name, lab in [("a", "Chemistry Lab"), ("b", "Chem Lab")]:
         split = submit(split, Answer.build(name, [entries[0], {**entries[1], "title": lab}], False, 1))

@@ -84,15 +84,27 @@ def test_credits_are_read_as_catalogs_print_them_and_bad_ones_refused(site):
     task_id = tasks[1].task_id
     http = client(url)
     for typed, field in (("-5", "credits_min"), ("1e200", "credits_min"), ("lots", "credits_min")):
-        refused = http.post(f"/api/tasks/{task_id}/answers",
-                            json={"version": 1, "entries": [{"course_code": "MATH 1A", "credits_min": typed}]})
+        refused = http.post(
+            f"/api/tasks/{task_id}/answers",
+            json={"version": 1, "entries": [{"course_code": "MATH 1A", "credits_min": typed}]},
+        )
         assert refused.status_code == 400 and field in refused.json()["detail"], typed
-    nan = http.post(f"/api/tasks/{task_id}/answers", content=b'{"version": 1, "entries": '
-                    b'[{"course_code": "MATH 1A", "credits_min": NaN}]}', headers={"Content-Type": "application/json"})
+    nan = http.post(
+        f"/api/tasks/{task_id}/answers",
+        content=b'{"version": 1, "entries": [{"course_code": "MATH 1A", "credits_min": NaN}]}',
+        headers={"Content-Type": "application/json"},
+    )
     assert nan.status_code in (400, 422)
-    done = http.post(f"/api/tasks/{task_id}/answers", json={"version": 1, "entries": [
-        {"course_code": "MATH 1A", "title": "Calculus", "credits_min": "1-3"},
-        {"course_code": "MATH 1AL", "title": "Calculus Lab", "credits_min": "4 cr"}]})
+    done = http.post(
+        f"/api/tasks/{task_id}/answers",
+        json={
+            "version": 1,
+            "entries": [
+                {"course_code": "MATH 1A", "title": "Calculus", "credits_min": "1-3"},
+                {"course_code": "MATH 1AL", "title": "Calculus Lab", "credits_min": "4 cr"},
+            ],
+        },
+    )
     assert done.status_code == 200, done.text
     entries = store.get(task_id).result.entries
     assert [(e["credits_min"], e["credits_max"]) for e in entries] == [(1.0, 3.0), (4.0, 4.0)]
@@ -109,9 +121,11 @@ def test_a_login_body_that_is_not_utf8_or_too_large_is_a_refused_login(site):
 def test_api_writes_are_authenticated_and_size_checked_before_the_body_is_read(site):
     url, _, tasks = site
     huge = b'{"version": 1, "entries": [' + b'{"course_code": "X"},' * 60_000 + b'{"course_code": "Y"}]}'
-    anonymous = client(url, None).post(f"/api/tasks/{tasks[0].task_id}/answers", content=huge,
-                                       headers={"Content-Type": "application/json"})
+    anonymous = client(url, None).post(
+        f"/api/tasks/{tasks[0].task_id}/answers", content=huge, headers={"Content-Type": "application/json"}
+    )
     assert anonymous.status_code == 401
-    too_big = client(url).post(f"/api/tasks/{tasks[0].task_id}/answers", content=huge,
-                               headers={"Content-Type": "application/json"})
+    too_big = client(url).post(
+        f"/api/tasks/{tasks[0].task_id}/answers", content=huge, headers={"Content-Type": "application/json"}
+    )
     assert too_big.status_code == 413 and too_big.headers["X-Content-Type-Options"] == "nosniff"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
@@ -15,8 +15,9 @@ PDF = b"%PDF-1.4 placeholder"
 
 
 def tick(cloud, instance, cursor, **storage_overrides) -> dg.SensorResult:
-    context = dg.build_sensor_context(instance=instance, cursor=cursor,
-                                      resources={"storage": cloud.storage(**storage_overrides)})
+    context = dg.build_sensor_context(
+        instance=instance, cursor=cursor, resources={"storage": cloud.storage(**storage_overrides)}
+    )
     return s3_catalog_upload_sensor(context)
 
 
@@ -66,11 +67,13 @@ class ListedStore:
         self.objects = objects
 
     def list(self, prefix: str = "", start_after: str | None = None):
-        return iter(sorted((o for o in self.objects if start_after is None or o.key > start_after), key=lambda o: o.key))
+        return iter(
+            sorted((o for o in self.objects if start_after is None or o.key > start_after), key=lambda o: o.key)
+        )
 
 
 def test_equal_timestamps_are_neither_missed_nor_repeated():
-    moment = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+    moment = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
     store = ListedStore([ObjectInfo("a.pdf", 1, "e1", moment)])
     result = scan_landing(store, ScanCursor(), moment + timedelta(seconds=1))
     assert [o.key for o in result.new_objects] == ["a.pdf"]
@@ -81,7 +84,7 @@ def test_equal_timestamps_are_neither_missed_nor_repeated():
 
 
 def test_object_written_behind_the_scan_position_is_found_next_pass():
-    moment = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+    moment = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
     store = ListedStore([ObjectInfo(f"{c}.pdf", 1, c, moment) for c in "mnz"])
     limits = ScanLimits(max_keys_per_tick=2)
     first = scan_landing(store, ScanCursor(), moment, limits)
@@ -94,9 +97,9 @@ def test_object_written_behind_the_scan_position_is_found_next_pass():
 
 
 def test_cursor_stays_small_as_old_objects_age_out():
-    old = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    old = datetime(2026, 1, 1, tzinfo=UTC)
     store = ListedStore([ObjectInfo(f"{n:05d}.pdf", 1, str(n), old) for n in range(2000)])
-    now = datetime(2026, 11, 30, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 30, tzinfo=UTC)
     result = scan_landing(store, ScanCursor(), now, ScanLimits(max_new_per_tick=5000))
     assert len(result.new_objects) == 2000
     assert result.cursor.seen == {}

@@ -54,8 +54,12 @@ def moto() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def service(moto: str) -> Iterator[tuple[str, RecordingEngine]]:
     engine = RecordingEngine(build_engine("rapidocr"))
-    config = ServiceConfig(**LIMITS, fetch=FetchPolicy(s3_endpoint_url=moto, s3_region="us-east-1",
-                                                       s3_prefixes=("pages/scan/", "pages/nothing.png")))
+    config = ServiceConfig(
+        **LIMITS,
+        fetch=FetchPolicy(
+            s3_endpoint_url=moto, s3_region="us-east-1", s3_prefixes=("pages/scan/", "pages/nothing.png")
+        ),
+    )
     with LiveServer(create_app(lambda: engine, config, model="rapidocr")) as server:
         wait_for(lambda: httpx.get(server.url + "/ping", trust_env=False).status_code == 200)
         yield server.url, engine
@@ -80,7 +84,10 @@ def test_ping_is_503_while_the_engine_loads_then_healthy() -> None:
         loaded.set()
         wait_for(lambda: httpx.get(server.url + "/ping", trust_env=False).status_code == 200)
         assert httpx.get(server.url + "/ping", trust_env=False).json() == {
-            "status": "healthy", "model": "some-model", "backend": "gated"}
+            "status": "healthy",
+            "model": "some-model",
+            "backend": "gated",
+        }
 
 
 def test_ping_reports_an_engine_that_failed_to_load() -> None:
@@ -111,7 +118,9 @@ def test_two_page_pdf_goes_to_the_engine_as_one_batch(service: tuple[str, Record
     assert engine.calls == [2]
     assert body["pages"] == 2 and split_pages(body["text"]) == ["BIOL 200 Cells", "MATH 310 Algebra"]
     assert [(r["page"], r["width"], r["height"], r["dpi"]) for r in body["results"]] == [
-        (1, 600, 200, 144), (2, 600, 200, 144)]
+        (1, 600, 200, 144),
+        (2, 600, 200, 144),
+    ]
 
 
 def test_pdf_page_range_and_dpi(service: tuple[str, RecordingEngine]) -> None:
@@ -141,8 +150,12 @@ def test_s3_sources_only_from_the_allowed_buckets_and_prefixes(service: tuple[st
         s3.put_object(Bucket=bucket, Key="scan/page.png", Body=png_bytes(IMAGE))
     s3.put_object(Bucket="pages", Key="secret/page.png", Body=png_bytes(IMAGE))
     engine.calls.clear()
-    for source in ("s3://private/scan/page.png", "s3://pages/secret/page.png", "s3://pages/scan/../secret/page.png",
-                   "s3://pagesx/scan/page.png"):
+    for source in (
+        "s3://private/scan/page.png",
+        "s3://pages/secret/page.png",
+        "s3://pages/scan/../secret/page.png",
+        "s3://pagesx/scan/page.png",
+    ):
         refused = invoke(url, {"image_url": source})
         assert (refused.status_code, refused.json()["error"]) == (403, "url-not-allowed"), source
         assert "allowed S3 bucket or prefix" in refused.json()["message"]
@@ -150,25 +163,29 @@ def test_s3_sources_only_from_the_allowed_buckets_and_prefixes(service: tuple[st
     assert s3_allowed("b", "k", ("b",)) and not s3_allowed("b", "k", ())
 
 
-@pytest.mark.parametrize(("body", "status", "code"), [
-    ({"image_base64": "not base64!!"}, 400, "invalid-base64"),
-    ({"image_base64": b64(b"plain text, not an image")}, 400, "not-an-image"),
-    ({"pdf_base64": b64(b"plain text, not a PDF")}, 400, "not-a-pdf"),
-    ({"pdf_base64": b64(pdf_bytes(["secret"], password="pw"))}, 400, "encrypted"),
-    ({"pdf_base64": b64(pdf_bytes(["a", "b", "c", "d"]))}, 413, "too-many-pages"),
-    ({"pdf_base64": b64(pdf_bytes(["a", "b"])), "pages": "2-5"}, 400, "invalid-page-range"),
-    ({"pdf_base64": b64(pdf_bytes(["a"])), "dpi": 5000}, 400, "invalid-dpi"),
-    ({"image_base64": b64(png_bytes(text_image([], (3000, 2000))))}, 413, "too-many-pixels"),
-    ({"pdf_base64": b64(giant_page_pdf())}, 413, "page-too-large"),
-    ({"image_base64": b64(png_bytes(IMAGE)), "pages": "1"}, 400, "invalid-request"),
-    ({"image_base64": b64(png_bytes(IMAGE)), "pdf_base64": b64(pdf_bytes(["a"]))}, 400, "one-source-required"),
-    ({"prompt": GROUNDING_PROMPT}, 400, "one-source-required"),
-    ({"image_base64": b64(png_bytes(IMAGE)), "colour": "red"}, 400, "invalid-request"),
-    ({"image_url": "file:///etc/passwd"}, 403, "url-not-allowed"),
-    ({"image_url": "ftp://example.com/page.png"}, 403, "url-not-allowed"),
-])
-def test_bad_input_is_a_clear_4xx(service: tuple[str, RecordingEngine], body: dict[str, Any], status: int,
-                                  code: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"image_base64": "not base64!!"}, 400, "invalid-base64"),
+        ({"image_base64": b64(b"plain text, not an image")}, 400, "not-an-image"),
+        ({"pdf_base64": b64(b"plain text, not a PDF")}, 400, "not-a-pdf"),
+        ({"pdf_base64": b64(pdf_bytes(["secret"], password="pw"))}, 400, "encrypted"),
+        ({"pdf_base64": b64(pdf_bytes(["a", "b", "c", "d"]))}, 413, "too-many-pages"),
+        ({"pdf_base64": b64(pdf_bytes(["a", "b"])), "pages": "2-5"}, 400, "invalid-page-range"),
+        ({"pdf_base64": b64(pdf_bytes(["a"])), "dpi": 5000}, 400, "invalid-dpi"),
+        ({"image_base64": b64(png_bytes(text_image([], (3000, 2000))))}, 413, "too-many-pixels"),
+        ({"pdf_base64": b64(giant_page_pdf())}, 413, "page-too-large"),
+        ({"image_base64": b64(png_bytes(IMAGE)), "pages": "1"}, 400, "invalid-request"),
+        ({"image_base64": b64(png_bytes(IMAGE)), "pdf_base64": b64(pdf_bytes(["a"]))}, 400, "one-source-required"),
+        ({"prompt": GROUNDING_PROMPT}, 400, "one-source-required"),
+        ({"image_base64": b64(png_bytes(IMAGE)), "colour": "red"}, 400, "invalid-request"),
+        ({"image_url": "file:///etc/passwd"}, 403, "url-not-allowed"),
+        ({"image_url": "ftp://example.com/page.png"}, 403, "url-not-allowed"),
+    ],
+)
+def test_bad_input_is_a_clear_4xx(
+    service: tuple[str, RecordingEngine], body: dict[str, Any], status: int, code: str
+) -> None:
     url, engine = service
     engine.calls.clear()
     response = invoke(url, body)
@@ -178,8 +195,9 @@ def test_bad_input_is_a_clear_4xx(service: tuple[str, RecordingEngine], body: di
 
 def test_invalid_json_and_media_type(service: tuple[str, RecordingEngine]) -> None:
     url, _ = service
-    bad_json = httpx.post(url + "/invocations", content=b"{nope", trust_env=False,
-                          headers={"Content-Type": "application/json"})
+    bad_json = httpx.post(
+        url + "/invocations", content=b"{nope", trust_env=False, headers={"Content-Type": "application/json"}
+    )
     assert (bad_json.status_code, bad_json.json()["error"]) == (400, "invalid-request")
     text = httpx.post(url + "/invocations", content=b"hello", trust_env=False, headers={"Content-Type": "text/plain"})
     assert (text.status_code, text.json()["error"]) == (415, "unsupported-media-type")
@@ -253,9 +271,26 @@ def test_concurrent_requests_are_batched_and_prompts_applied() -> None:
 
 
 def test_cli_options_become_the_service_config() -> None:
-    args = parser().parse_args(["--engine", "tesseract", "--max-pages", "7", "--allowed-host", "Files.Example",
-                                "--s3-endpoint-url", "http://127.0.0.1:9000", "--option", "threads=2",
-                                "--allow-s3", "data/landing/", "--allow-s3", "pages", "--max-request-pixels", "5000"])
+    args = parser().parse_args(
+        [
+            "--engine",
+            "tesseract",
+            "--max-pages",
+            "7",
+            "--allowed-host",
+            "Files.Example",
+            "--s3-endpoint-url",
+            "http://127.0.0.1:9000",
+            "--option",
+            "threads=2",
+            "--allow-s3",
+            "data/landing/",
+            "--allow-s3",
+            "pages",
+            "--max-request-pixels",
+            "5000",
+        ]
+    )
     config = config_from(args)
     assert (args.host, args.port, args.engine, args.option) == ("127.0.0.1", 8080, "tesseract", [("threads", 2)])
     assert config.max_pages == 7 and config.fetch.allowed_hosts == {"files.example"}

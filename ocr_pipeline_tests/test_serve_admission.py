@@ -13,14 +13,13 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import httpx
 import psutil
 import pytest
 from reportlab.pdfgen import canvas
-
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -77,8 +76,21 @@ def listening_port(process: psutil.Process) -> int | None:
 def serving(*options: str) -> Iterator[tuple[str, int]]:
     """The service on a port the OS picks (``--port 0``) and that this very process holds: a free port chosen
     beforehand could be taken by another test's server in between, and the pings would reach that one."""
-    process = subprocess.Popen([sys.executable, "-m", "ocr_pipeline.cli", "serve", "--port", "0",
-                                "--engine", "rapidocr", "--log-level", "warning", *options])
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ocr_pipeline.cli",
+            "serve",
+            "--port",
+            "0",
+            "--engine",
+            "rapidocr",
+            "--log-level",
+            "warning",
+            *options,
+        ]
+    )
     try:
         deadline, url = time.monotonic() + 120, None
         while time.monotonic() < deadline and process.poll() is None:
@@ -105,8 +117,9 @@ def service() -> Iterator[tuple[str, int]]:
 
 
 def invoke(url: str, pdf: bytes) -> httpx.Response:
-    return httpx.post(url + "/invocations", json={"pdf_base64": base64.b64encode(pdf).decode()}, timeout=120,
-                      trust_env=False)
+    return httpx.post(
+        url + "/invocations", json={"pdf_base64": base64.b64encode(pdf).decode()}, timeout=120, trust_env=False
+    )
 
 
 def test_a_small_pdf_of_huge_pages_is_refused_before_rendering_and_memory_stays_bounded(service):
@@ -145,4 +158,3 @@ def test_requests_beyond_the_admission_limit_get_503_at_once_and_ping_stays_fast
     assert all(r.headers["Retry-After"] == "5" for r in responses if r.status_code == 503)
     assert max(pings) < 1.0, f"/ping took {max(pings):.2f} s during the burst"
     assert invoke(url, small_pdf()).status_code == 200  # the slots are given back
-

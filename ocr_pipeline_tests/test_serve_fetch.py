@@ -25,7 +25,7 @@ class Handler(BaseHTTPRequestHandler):
 
     server: LoopbackServer
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server API
+    def do_GET(self) -> None:
         self.server.hosts.append(self.headers["Host"])
         path, _, query = self.path.partition("?")
         if path == "/slow":
@@ -72,16 +72,32 @@ def no_connections(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fetch.socket, "create_connection", forbidden)
 
 
-@pytest.mark.parametrize(("address", "reason"), [
-    ("10.0.0.1", "private"), ("192.168.1.20", "private"), ("172.16.0.1", "private"),
-    ("169.254.169.254", "link-local"), ("127.0.0.1", "loopback"), ("::1", "loopback"),
-    ("fe80::1%eth0", "link-local"), ("fd00:ec2::254", "private"), ("224.0.0.1", "multicast"),
-    ("0.0.0.0", "unspecified"), ("240.0.0.1", "reserved"), ("100.64.0.1", "not-global"),
-    ("::ffff:169.254.169.254", "link-local"), ("::ffff:127.0.0.1", "loopback"), ("::ffff:10.0.0.1", "private"),
-    ("2002:a9fe:a9fe::", "link-local"), ("64:ff9b::a00:1", "private"),
-    ("fec0::1", "not-global"), ("192.0.0.8", "not-global"),
-    ("93.184.216.34", None), ("2606:4700:4700::1111", None),
-])
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("10.0.0.1", "private"),
+        ("192.168.1.20", "private"),
+        ("172.16.0.1", "private"),
+        ("169.254.169.254", "link-local"),
+        ("127.0.0.1", "loopback"),
+        ("::1", "loopback"),
+        ("fe80::1%eth0", "link-local"),
+        ("fd00:ec2::254", "private"),
+        ("224.0.0.1", "multicast"),
+        ("0.0.0.0", "unspecified"),
+        ("240.0.0.1", "reserved"),
+        ("100.64.0.1", "not-global"),
+        ("::ffff:169.254.169.254", "link-local"),
+        ("::ffff:127.0.0.1", "loopback"),
+        ("::ffff:10.0.0.1", "private"),
+        ("2002:a9fe:a9fe::", "link-local"),
+        ("64:ff9b::a00:1", "private"),
+        ("fec0::1", "not-global"),
+        ("192.0.0.8", "not-global"),
+        ("93.184.216.34", None),
+        ("2606:4700:4700::1111", None),
+    ],
+)
 def test_address_decisions(address: str, reason: str | None) -> None:
     assert address_refusal(address) == reason
 
@@ -93,8 +109,12 @@ def test_loopback_only_when_allowed() -> None:
 
 def test_every_resolved_address_is_checked() -> None:
     def resolver(host: str, port: int) -> list[str]:
-        return {"metadata.test": ["169.254.169.254"], "mixed.test": ["93.184.216.34", "10.0.0.1"],
-                "public.test": ["93.184.216.34"], "v6.test": ["::ffff:a9fe:a9fe"]}[host.lower().rstrip(".")]
+        return {
+            "metadata.test": ["169.254.169.254"],
+            "mixed.test": ["93.184.216.34", "10.0.0.1"],
+            "public.test": ["93.184.216.34"],
+            "v6.test": ["::ffff:a9fe:a9fe"],
+        }[host.lower().rstrip(".")]
 
     policy = FetchPolicy()
     for host in ("metadata.test", "mixed.test", "v6.test"):
@@ -107,9 +127,16 @@ def test_every_resolved_address_is_checked() -> None:
 
 
 @pytest.mark.usefixtures("no_connections")
-@pytest.mark.parametrize("url", ["http://10.0.0.1/page.png", "http://169.254.169.254/latest/meta-data/",
-                                 "https://[::ffff:169.254.169.254]/x", "http://internal.test/x",
-                                 "gopher://example.test/x"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.0.0.1/page.png",
+        "http://169.254.169.254/latest/meta-data/",
+        "https://[::ffff:169.254.169.254]/x",
+        "http://internal.test/x",
+        "gopher://example.test/x",
+    ],
+)
 def test_fetcher_refuses_before_connecting(url: str) -> None:
     fetcher = Fetcher(FetchPolicy(), resolver=lambda host, port: {"internal.test": ["10.1.2.3"]}.get(host, [host]))
     with pytest.raises(ServiceError) as refused:

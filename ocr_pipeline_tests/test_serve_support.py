@@ -21,8 +21,14 @@ from ocr_pipeline.models import Line, PageText
 from ocr_pipeline.ocr.base import OcrEngine, PageImage
 
 SMALL_PAGE_PT = (300, 100)  # 600 x 200 px at 144 dpi
-LOOPBACK_ENV = {"NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1", "AWS_EC2_METADATA_DISABLED": "true",
-                "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+LOOPBACK_ENV = {
+    "NO_PROXY": "127.0.0.1",
+    "no_proxy": "127.0.0.1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
 """Keeps clients off proxies and the instance metadata service, with dummy AWS credentials."""
 
 

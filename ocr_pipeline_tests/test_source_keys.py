@@ -43,7 +43,10 @@ def run(cloud, instance, key: str) -> None:
 
 
 def test_identical_objects_keep_their_own_rows_when_one_changes(cloud, instance):
-    catalog, changed = generate_catalog("units_parenthetical", n_courses=5), generate_catalog("units_parenthetical", seed=7, n_courses=3)
+    catalog, changed = (
+        generate_catalog("units_parenthetical", n_courses=5),
+        generate_catalog("units_parenthetical", seed=7, n_courses=3),
+    )
     source_a, source_b = (source_id_for(f"s3://{cloud.bucket}/landing/{key}") for key in (A, B))
     for key in (A, B):
         cloud.upload(key, catalog.pdf)
@@ -61,8 +64,12 @@ def test_identical_objects_keep_their_own_rows_when_one_changes(cloud, instance)
     assert sorted(r["course_code"] for r in courses[source_a]) == sorted(c.course_code for c in changed.truth)
     assert sorted(r["course_code"] for r in courses[source_b]) == sorted(c.course_code for c in catalog.truth)
     assert set(pages) == {source_a, source_b}
-    assert sorted(i["course_code"] for i in cloud.dynamo_items(source_b)) == sorted(c.course_code for c in catalog.truth)
-    assert sorted(i["course_code"] for i in cloud.dynamo_items(source_a)) == sorted(c.course_code for c in changed.truth)
+    assert sorted(i["course_code"] for i in cloud.dynamo_items(source_b)) == sorted(
+        c.course_code for c in catalog.truth
+    )
+    assert sorted(i["course_code"] for i in cloud.dynamo_items(source_a)) == sorted(
+        c.course_code for c in changed.truth
+    )
 
 
 def test_extract_keeps_identical_files_apart_and_takes_each_files_own_folder(tmp_path):
@@ -89,42 +96,77 @@ def test_migrate_source_keys_moves_content_keyed_outputs_to_each_object(cloud, i
     # Rewind to the 0.1 layout: one content-keyed folder, published.json without source_id, old table.
     for obj in s3.list_objects_v2(Bucket=cloud.bucket, Prefix="output/").get("Contents", []):
         s3.delete_object(Bucket=cloud.bucket, Key=obj["Key"])
-    old = {dataset: f"output/{dataset}/institution_key=Same U/document_key={document_id}/{dataset}.parquet"
-           for dataset in ("courses", "pages")}
-    shared = [{k: v for k, v in row.items() if k != "source_id"} for row in new_rows[source_id_for(
-        f"s3://{cloud.bucket}/landing/{B}")]]  # the last writer's rows: B's source_uri
+    old = {
+        dataset: f"output/{dataset}/institution_key=Same U/document_key={document_id}/{dataset}.parquet"
+        for dataset in ("courses", "pages")
+    }
+    shared = [
+        {k: v for k, v in row.items() if k != "source_id"}
+        for row in new_rows[source_id_for(f"s3://{cloud.bucket}/landing/{B}")]
+    ]  # the last writer's rows: B's source_uri
     s3.put_object(Bucket=cloud.bucket, Key=old["courses"], Body=table_bytes(shared, COURSES_SCHEMA))
-    s3.put_object(Bucket=cloud.bucket, Key=old["pages"], Body=table_bytes([{"document_id": document_id, "page": 1}],
-                                                                          PAGES_SCHEMA))
+    s3.put_object(
+        Bucket=cloud.bucket, Key=old["pages"], Body=table_bytes([{"document_id": document_id, "page": 1}], PAGES_SCHEMA)
+    )
     for key in (A, B):
-        s3.put_object(Bucket=cloud.bucket, Key=f"work/partitions/{key}/published.json",
-                      Body=f'{{"document_id": "{document_id}", "courses_key": "{old["courses"][7:]}", '
-                           f'"pages_key": "{old["pages"][7:]}"}}'.encode())
+        s3.put_object(
+            Bucket=cloud.bucket,
+            Key=f"work/partitions/{key}/published.json",
+            Body=f'{{"document_id": "{document_id}", "courses_key": "{old["courses"][7:]}", '
+            f'"pages_key": "{old["pages"][7:]}"}}'.encode(),
+        )
     dynamodb = boto3.client("dynamodb", endpoint_url=cloud.endpoint, region_name="us-east-1")
     old_table = f"{cloud.table}-v1"
-    dynamodb.create_table(TableName=old_table, BillingMode="PAY_PER_REQUEST",
-                          AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("document_id", "entry_id")],
-                          KeySchema=[{"AttributeName": "document_id", "KeyType": "HASH"},
-                                     {"AttributeName": "entry_id", "KeyType": "RANGE"}])
+    dynamodb.create_table(
+        TableName=old_table,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("document_id", "entry_id")],
+        KeySchema=[
+            {"AttributeName": "document_id", "KeyType": "HASH"},
+            {"AttributeName": "entry_id", "KeyType": "RANGE"},
+        ],
+    )
     table = boto3.resource("dynamodb", endpoint_url=cloud.endpoint, region_name="us-east-1").Table(old_table)
     for row in shared:
-        table.put_item(Item={"document_id": document_id, "entry_id": row["entry_id"], "course_code": row["course_code"],
-                             "institution_document": f"Same U#{document_id}"})
+        table.put_item(
+            Item={
+                "document_id": document_id,
+                "entry_id": row["entry_id"],
+                "course_code": row["course_code"],
+                "institution_document": f"Same U#{document_id}",
+            }
+        )
     new_table = f"{cloud.table}-v2"
 
-    args = ["migrate-source-keys", "--work-uri", f"s3://{cloud.bucket}/work", "--output-uri",
-            f"s3://{cloud.bucket}/output", "--s3-endpoint-url", cloud.endpoint, "--dynamodb-endpoint-url",
-            cloud.endpoint, "--old-table", old_table, "--new-table", new_table, "--create-table"]
+    args = [
+        "migrate-source-keys",
+        "--work-uri",
+        f"s3://{cloud.bucket}/work",
+        "--output-uri",
+        f"s3://{cloud.bucket}/output",
+        "--s3-endpoint-url",
+        cloud.endpoint,
+        "--dynamodb-endpoint-url",
+        cloud.endpoint,
+        "--old-table",
+        old_table,
+        "--new-table",
+        new_table,
+        "--create-table",
+    ]
     assert main(args) == 0
-    assert "migrated 2 partitions (0 already done), copied 6 DynamoDB items, deleted 2 old Parquet files" in \
-        capsys.readouterr().out
+    assert (
+        "migrated 2 partitions (0 already done), copied 6 DynamoDB items, deleted 2 old Parquet files"
+        in capsys.readouterr().out
+    )
     migrated = parquet_rows(cloud, "courses")
     for key in (A, B):
         source = source_id_for(f"s3://{cloud.bucket}/landing/{key}")
         assert sorted(r["course_code"] for r in migrated[source]) == sorted(c.course_code for c in catalog.truth)
         assert {r["source_uri"] for r in migrated[source]} == {f"s3://{cloud.bucket}/landing/{key}"}
         items = DynamoCourseSink(new_table, endpoint_url=cloud.endpoint).table.query(
-            KeyConditionExpression="source_id = :s", ExpressionAttributeValues={":s": source})["Items"]
+            KeyConditionExpression="source_id = :s", ExpressionAttributeValues={":s": source}
+        )["Items"]
         assert {i["institution_source"] for i in items} == {f"Same U#{source}"} and len(items) == 3
     assert set(parquet_rows(cloud, "pages")) == set(migrated)
     assert not any("document_key=" in o["Key"] for o in s3.list_objects_v2(Bucket=cloud.bucket)["Contents"])

@@ -26,8 +26,14 @@ from ocr_pipeline_tests.synthetic.cli import main
 pytestmark = pytest.mark.slow
 
 EXPECTED_LAYOUTS = {
-    "header_fields", "bold_runin_3col", "one_per_page", "requirement_list",
-    "classic_runin", "units_parenthetical", "two_column_hyphenated", "ects_table",
+    "header_fields",
+    "bold_runin_3col",
+    "one_per_page",
+    "requirement_list",
+    "classic_runin",
+    "units_parenthetical",
+    "two_column_hyphenated",
+    "ects_table",
 }
 NO_DESCRIPTION = {"requirement_list", "ects_table"}
 
@@ -131,7 +137,9 @@ def test_layout_specific_features() -> None:
     hyphenated = pdfium.PdfDocument(catalog("two_column_hyphenated").pdf)
     raw = "".join(page.get_textpage().get_text_range() for page in hyphenated)
     assert raw.count("\ufffe") + raw.count("-\r\n") >= 3, "expected hyphenated line ends"
-    assert any("fi" in (c.description or "") or "fl" in (c.description or "") for c in catalog("two_column_hyphenated").truth)
+    assert any(
+        "fi" in (c.description or "") or "fl" in (c.description or "") for c in catalog("two_column_hyphenated").truth
+    )
 
     for layout in ("bold_runin_3col", "two_column_hyphenated"):
         entry_codes = tuple(c.course_code for c in catalog(layout).truth)
@@ -156,7 +164,6 @@ def test_generation_is_deterministic_and_matches_committed_truth(layout: str) ->
     assert truth_from_json(committed) == again.truth
 
 
-
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_small_catalogs(layout: str) -> None:
     small = generate_catalog(layout, seed=7, n_courses=2, institution="Tiny College")
@@ -164,6 +171,7 @@ def test_small_catalogs(layout: str) -> None:
     assert all(code_pattern(c.course_code).search(body_texts(small)[c.page - 1]) for c in small.truth)
     with pytest.raises(ValueError):
         generate_catalog(layout, n_courses=0)
+
 
 def test_seed_changes_content() -> None:
     assert generate_catalog("classic_runin", seed=1).truth != catalog("classic_runin").truth
@@ -190,7 +198,9 @@ def test_scan_is_deterministic_and_seeded() -> None:
 def test_cli_writes_files(tmp_path: Path) -> None:
     assert main(["--out", str(tmp_path), "--layouts", "requirement_list", "--scanned", "--n-courses", "5"]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "requirement_list-scanned.pdf", "requirement_list.pdf", "requirement_list.truth.json",
+        "requirement_list-scanned.pdf",
+        "requirement_list.pdf",
+        "requirement_list.truth.json",
     ]
     expected = generate_catalog("requirement_list", n_courses=5)
     assert (tmp_path / "requirement_list.pdf").read_bytes() == expected.pdf

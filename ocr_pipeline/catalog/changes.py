@@ -60,6 +60,7 @@ class Edition:
 
 def edition_order(editions: Sequence[Edition]) -> list[Edition]:
     """One institution's editions, oldest first (see the module docstring)."""
+
     def by_time(edition: Edition) -> tuple[str, str]:
         return edition.first_published_at or "", edition.source_uri
 
@@ -106,14 +107,21 @@ def compare_editions(old: Edition, new: Edition) -> list[dict[str, Any]]:
 
     def change(kind: str, key: str, old_value: str | None, new_value: str | None) -> None:
         was, now = before.get(key), after.get(key)
-        changes.append({
-            "institution": new.institution,
-            "from_source_id": old.source_id, "to_source_id": new.source_id,
-            "from_catalog": old.catalog, "to_catalog": new.catalog,
-            "course_code": (now or was or {}).get("course_code"),
-            "change": kind, "old_value": old_value, "new_value": new_value,
-            "from_page": _page(was), "to_page": _page(now),
-        })
+        changes.append(
+            {
+                "institution": new.institution,
+                "from_source_id": old.source_id,
+                "to_source_id": new.source_id,
+                "from_catalog": old.catalog,
+                "to_catalog": new.catalog,
+                "course_code": (now or was or {}).get("course_code"),
+                "change": kind,
+                "old_value": old_value,
+                "new_value": new_value,
+                "from_page": _page(was),
+                "to_page": _page(now),
+            }
+        )
 
     for key in sorted(after.keys() - before.keys()):
         change("added", key, None, after[key].get("title"))

@@ -54,8 +54,13 @@ class CodeMatcher:
             if number is None:
                 return None
             return CodeMatch(normalise_code(number.group("code")), "", number.group("number"), number.end(), "")
-        return CodeMatch(normalise_code(match.group("code")), match.group("subject"), match.group("number"), match.end(),
-                         _separator(match))
+        return CodeMatch(
+            normalise_code(match.group("code")),
+            match.group("subject"),
+            match.group("number"),
+            match.end(),
+            _separator(match),
+        )
 
     def count_in(self, text: str) -> int:
         """How many codes appear anywhere in ``text`` (course-like text without entries)."""

@@ -38,8 +38,12 @@ def _split_code(code: str) -> tuple[str, str]:
     return (match.subject, match.number) if match else (code, "")
 
 
-def apply_corrections(rows: Sequence[dict[str, Any]], corrections: Sequence[Correction], info: DocumentInfo,
-                      page_methods: Mapping[int, str]) -> list[dict[str, Any]]:
+def apply_corrections(
+    rows: Sequence[dict[str, Any]],
+    corrections: Sequence[Correction],
+    info: DocumentInfo,
+    page_methods: Mapping[int, str],
+) -> list[dict[str, Any]]:
     """Rows with each corrected page's rows replaced by the reviewer's entries (pure).
 
     Corrected rows keep the machine's box where the code matches, are not flagged, and carry
@@ -52,16 +56,36 @@ def apply_corrections(rows: Sequence[dict[str, Any]], corrections: Sequence[Corr
         for entry in correction.entries:
             subject, number = _split_code(entry["course_code"])
             original = machine.get((page, entry["course_code"]), {})
-            merged.append({
-                **{name: entry.get(name) for name in ("course_code", "title", "credits_min", "credits_max",
-                                                      "description", "prerequisites")},
-                "document_id": info.document_id, "source_uri": info.source_uri, "source_id": info.source_id,
-                "institution": info.institution,
-                "page": page, "subject": subject, "number": number, "confidence": 1.0, "needs_review": False,
-                "extraction_method": original.get("extraction_method", page_methods.get(page, "text-layer")),
-                "catalog": catalog_name(info), "reasons": [], "box": original.get("box", []),
-                "corrected_by": correction.reviewer, "corrected_at": datetime.fromisoformat(correction.at),
-            })
+            merged.append(
+                {
+                    **{
+                        name: entry.get(name)
+                        for name in (
+                            "course_code",
+                            "title",
+                            "credits_min",
+                            "credits_max",
+                            "description",
+                            "prerequisites",
+                        )
+                    },
+                    "document_id": info.document_id,
+                    "source_uri": info.source_uri,
+                    "source_id": info.source_id,
+                    "institution": info.institution,
+                    "page": page,
+                    "subject": subject,
+                    "number": number,
+                    "confidence": 1.0,
+                    "needs_review": False,
+                    "extraction_method": original.get("extraction_method", page_methods.get(page, "text-layer")),
+                    "catalog": catalog_name(info),
+                    "reasons": [],
+                    "box": original.get("box", []),
+                    "corrected_by": correction.reviewer,
+                    "corrected_at": datetime.fromisoformat(correction.at),
+                }
+            )
     merged.sort(key=lambda row: row["page"])
     occurrences: dict[str, int] = {}
     for row in merged:

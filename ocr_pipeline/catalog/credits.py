@@ -23,8 +23,10 @@ HOURS = r"(?:\d{1,2}(?:\.\d)?(?:\s*-\s*\d{1,2})?|VAR)"
 
 _PATTERNS: tuple[re.Pattern[str], ...] = (
     # ``Credits 3.3 Lecture Hours``: OCR lost the space of ``Credits 3. 3 Lecture Hours`` (first: it wins a tie)
-    re.compile(r"\bcredits?\s+(?P<low>\d{1,2})(?P<high>)(?=\.\d\s+(?:lecture|lab|laboratory|other|seminar|contact|studio)\b)",
-               re.IGNORECASE),
+    re.compile(
+        r"\bcredits?\s+(?P<low>\d{1,2})(?P<high>)(?=\.\d\s+(?:lecture|lab|laboratory|other|seminar|contact|studio)\b)",
+        re.IGNORECASE,
+    ),
     re.compile(rf"\b(?:credits?|credit\s+hours?|units?|ects(?:\s+credits?)?)\s*[:|]?\s*{RANGE}\b", re.IGNORECASE),
     re.compile(rf"(?<![\w.]){RANGE}\s*{UNIT}(?![a-z])", re.IGNORECASE),
     re.compile(rf"\b\d{{2,3}}\s*\(\s*{RANGE}\s*\)"),

@@ -24,9 +24,14 @@ def text_disagreement(text_layer: str, ocr: str) -> float:
     return 1.0 - SequenceMatcher(None, text_layer.split(), ocr.split(), autojunk=False).ratio()
 
 
-def page_flags(pages: Sequence[PageResult], rows: Iterable[Mapping[str, Any]], text_layers: Mapping[int, str],
-               page_doubts: Mapping[int, Sequence[str]], rules: FlagRules,
-               corrected: Iterable[int] = ()) -> dict[int, list[str]]:
+def page_flags(
+    pages: Sequence[PageResult],
+    rows: Iterable[Mapping[str, Any]],
+    text_layers: Mapping[int, str],
+    page_doubts: Mapping[int, Sequence[str]],
+    rules: FlagRules,
+    corrected: Iterable[int] = (),
+) -> dict[int, list[str]]:
     """Page -> reasons for every page a person should look at (pages already corrected excluded).
 
     ``rows`` are validated rows (``page``, ``course_code``, ``needs_review``, ``reasons``);
@@ -37,7 +42,8 @@ def page_flags(pages: Sequence[PageResult], rows: Iterable[Mapping[str, Any]], t
     for row in rows:
         if row["needs_review"]:
             reasons.setdefault(row["page"], []).extend(
-                f"{row['course_code']}: {reason}" for reason in (row["reasons"] or ["flagged by validation"]))
+                f"{row['course_code']}: {reason}" for reason in (row["reasons"] or ["flagged by validation"])
+            )
     for result in pages:
         page, text = result.ref.page, result.text
         found = reasons.setdefault(page, [])

@@ -50,18 +50,23 @@ def _value(pairs: Sequence[tuple[str, str]], labels: Sequence[str]) -> str | Non
     return next((value for label, value in pairs if label.casefold() in wanted and value), None)
 
 
-def read_form(lines: Sequence[Line], body_scale: float, title_labels: Sequence[str], credit_labels: Sequence[str],
-              prerequisite_labels: Sequence[str]) -> FormEntry | None:
+def read_form(
+    lines: Sequence[Line],
+    body_scale: float,
+    title_labels: Sequence[str],
+    credit_labels: Sequence[str],
+    prerequisite_labels: Sequence[str],
+) -> FormEntry | None:
     """The unit a form page describes, or ``None`` when the page is not a form with a number box."""
     pairs = fields(lines)
     if len(pairs) < MIN_FORM_FIELDS:
         return None
     boxes = [line for line in lines if (line.size or line.box[3] - line.box[1]) >= CODE_BOX_SCALE * body_scale]
-    code = next((m.group("code") for line in boxes
-                 if (m := FORM_CODE.match(line.text.split("\t")[0].strip()))), None)
+    code = next((m.group("code") for line in boxes if (m := FORM_CODE.match(line.text.split("\t")[0].strip()))), None)
     if code is None:
         return None
     credit_text = _value(pairs, credit_labels)
     credits = find_credits(credit_text or "") or next((c for _, v in pairs if (c := find_credits(v))), None)
-    return FormEntry(re.sub(r"\s", "", code), _value(pairs, title_labels), credits,
-                     _value(pairs, prerequisite_labels), tuple(lines))
+    return FormEntry(
+        re.sub(r"\s", "", code), _value(pairs, title_labels), credits, _value(pairs, prerequisite_labels), tuple(lines)
+    )

@@ -49,17 +49,48 @@ RUNNING_HEADER_SCALE = 1.5
 """Running headers are set no larger than this many times the page's usual line (a form's large
 number box near the top edge, ``1.1`` then ``1.2``, is content)."""
 PAGE_NUMBER = re.compile(r"^(?:page\s*)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$", re.IGNORECASE)
-MINOR_WORDS = frozenset({"a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or", "the",
-                         "to", "with", "&", "-", "–", "vs.", "via"})
-CONTINUATION_START = re.compile(r"^(?:and|or|nor|with|are|is|must|may|concurrent(?:ly)?|recommended)\b|^[,;)\]/]", re.IGNORECASE)
-OPEN_END = re.compile(r"(?:[:,;&(/]|\b(?:and|or|nor|with|see|see also|prerequisites?|corequisites?|including|"
-                      r"completed|following|than|of|in|the)\b)\s*$", re.IGNORECASE)
+MINOR_WORDS = frozenset(
+    {
+        "a",
+        "an",
+        "and",
+        "as",
+        "at",
+        "by",
+        "for",
+        "from",
+        "in",
+        "into",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "with",
+        "&",
+        "-",
+        "–",
+        "vs.",
+        "via",
+    }
+)
+CONTINUATION_START = re.compile(
+    r"^(?:and|or|nor|with|are|is|must|may|concurrent(?:ly)?|recommended)\b|^[,;)\]/]", re.IGNORECASE
+)
+OPEN_END = re.compile(
+    r"(?:[:,;&(/]|\b(?:and|or|nor|with|see|see also|prerequisites?|corequisites?|including|"
+    r"completed|following|than|of|in|the)\b)\s*$",
+    re.IGNORECASE,
+)
 FIELD = re.compile(r"^(?P<label>[A-Z][A-Za-z()/'&-]*(?: [A-Za-z()/'&-]+){0,3})\s*:\s*(?P<value>.*)$")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"(\[])")
 NEXT_LABEL = re.compile(r"(?:^|(?<=[.;,]\s))(?:[A-Z][A-Za-z-]*(?: [A-Za-z-]+)?|PR or CR)\s?:\s")
 """A label run into text after a prerequisite (``Coreq:``, ``Cross Listing:``) ends it."""
-REQUIREMENT = re.compile(r"\b(?:[A-Z]{2,5} ?\d{2,4}[A-Z]?|\d{3}[A-Z]?|recommended|required|equivalent|consent|permission|"
-                         r"standing|approval|admission)\b", re.IGNORECASE)
+REQUIREMENT = re.compile(
+    r"\b(?:[A-Z]{2,5} ?\d{2,4}[A-Z]?|\d{3}[A-Z]?|recommended|required|equivalent|consent|permission|"
+    r"standing|approval|admission)\b",
+    re.IGNORECASE,
+)
 SECTION_LABEL = re.compile(r"^(?:pre-?req\w*|co-?req\w*|credits?|units?|description|notes?|PR)\b", re.IGNORECASE)
 """Labels that start a field of their own even inside a bold run."""
 LABEL_VALUE = re.compile(r"^[A-Za-z][A-Za-z .]{0,20}:\s*\S{0,8}$")
@@ -215,10 +246,10 @@ def _sentences(text: str) -> list[str]:
     """Sentences of ``text``; initials (``C. I.``) and lowercase continuations do not end one."""
     out, begin = [], 0
     for match in SENTENCE_END.finditer(text):
-        before, after = text[: match.start()], text[match.end():]
+        before, after = text[: match.start()], text[match.end() :]
         if re.search(r"\b[A-Z]\.$", before) and re.match(r"[A-Z]\.(?:\s|$)", after):
             continue
-        out.append(text[begin: match.start()].strip())
+        out.append(text[begin : match.start()].strip())
         begin = match.end()
     return [*out, text[begin:].strip()]
 
@@ -227,7 +258,7 @@ def split_prerequisite(text: str) -> tuple[str, str]:
     """A run-in prerequisite and what follows it: it ends at the next ``Label:`` or with its sentence,
     unless the next sentence is a short one about requirements (``STAT 380 recommended.``)."""
     label = NEXT_LABEL.search(text)
-    head, tail = (text[: label.start()], text[label.start():]) if label else (text, "")
+    head, tail = (text[: label.start()], text[label.start() :]) if label else (text, "")
     sentences = _sentences(head)
     keep = 1
     while keep < len(sentences) and len(sentences[keep].split()) <= 6 and REQUIREMENT.search(sentences[keep]):
@@ -265,7 +296,9 @@ def _measures(lines: Sequence[Line]) -> list[float]:
     for line in lines:
         left, reach = line.box[0], 1.5 * (line.box[3] - line.box[1])
         if (left, reach) not in known:
-            edges = sorted(right for _, right in by_left[bisect_left(lefts, left - reach): bisect_right(lefts, left + reach)])
+            edges = sorted(
+                right for _, right in by_left[bisect_left(lefts, left - reach) : bisect_right(lefts, left + reach)]
+            )
             usual = edges[int(MEASURE_PERCENTILE * (len(edges) - 1))]
             known[left, reach] = max(edge for edge in edges if edge - left <= MEASURE_OUTLIER * (usual - left))
         measures.append(known[left, reach])
@@ -276,22 +309,32 @@ def _page_bodies(pages: Sequence[PageResult]) -> Iterator[tuple[int, list[Line]]
     """Each page's lines in reading order, without running headers, footers and page numbers."""
     recurring: Counter[str] = Counter()
     for page in pages:
-        recurring.update({_edge_signature(l.text) for l in page.text.lines if _edge_text(l, page.ref.height)})
+        recurring.update({_edge_signature(line.text) for line in page.text.lines if _edge_text(line, page.ref.height)})
     threshold = max(2, 0.5 * len(pages))
     for page in pages:
         typical = median([line.box[3] - line.box[1] for line in page.text.lines]) if page.text.lines else 0.0
-        yield page.ref.page, [
-            line for line in page.text.lines
-            if (text := clean_text(line.text)) and not (
-                _edge_text(line, page.ref.height) and line.box[3] - line.box[1] <= RUNNING_HEADER_SCALE * typical
-                and (PAGE_NUMBER.match(text) or recurring[_edge_signature(text)] >= threshold))
-        ]
+        yield (
+            page.ref.page,
+            [
+                line
+                for line in page.text.lines
+                if (text := clean_text(line.text))
+                and not (
+                    _edge_text(line, page.ref.height)
+                    and line.box[3] - line.box[1] <= RUNNING_HEADER_SCALE * typical
+                    and (PAGE_NUMBER.match(text) or recurring[_edge_signature(text)] >= threshold)
+                )
+            ],
+        )
 
 
 def body_lines(pages: Sequence[PageResult]) -> list[_Item]:
     """All pages' body lines in reading order, each with its column's right edge."""
-    return [_Item(page, line, clean_text(line.text), measure)
-            for page, lines in _page_bodies(pages) for line, measure in zip(lines, _measures(lines))]
+    return [
+        _Item(page, line, clean_text(line.text), measure)
+        for page, lines in _page_bodies(pages)
+        for line, measure in zip(lines, _measures(lines))
+    ]
 
 
 @dataclass(frozen=True)
@@ -304,7 +347,8 @@ class _Layout:
 
 def _layout(items: Sequence[_Item]) -> _Layout:
     pitches = [
-        b.line.box[1] - a.line.box[1] for a, b in zip(items, items[1:])
+        b.line.box[1] - a.line.box[1]
+        for a, b in zip(items, items[1:])
         if a.page == b.page and 0 < b.line.box[1] - a.line.box[1] < 3 * a.height
     ]
     scales = [item.scale for item in items]
@@ -331,8 +375,13 @@ def paragraph_break(items: Sequence[_Item], index: int, layout: _Layout) -> bool
     previous, item = items[index - 1], items[index]
     if not _same_scale(previous, item):
         return True
-    if previous.line.bold and previous.line.bold_chars and item.line.bold_chars and not SECTION_LABEL.match(item.text) \
-            and (not FIELD.match(item.text) or ("\t" not in previous.line.text and find_credits(previous.text) is None)):
+    if (
+        previous.line.bold
+        and previous.line.bold_chars
+        and item.line.bold_chars
+        and not SECTION_LABEL.match(item.text)
+        and (not FIELD.match(item.text) or ("\t" not in previous.line.text and find_credits(previous.text) is None))
+    ):
         return False  # a bold run (a wrapped title, even one ending ``Title:``) goes on
     if FIELD.match(item.text):
         return True
@@ -371,18 +420,23 @@ def _candidate(items: Sequence[_Item], index: int, matcher: CodeMatcher, layout:
     code = matcher.at_start(item.text)
     if code is None:
         return None
-    rest = _strip_punct(item.text[code.end:])
+    rest = _strip_punct(item.text[code.end :])
     previous = items[index - 1].text if index else ""
-    if rest[:1].islower() or CONTINUATION_START.match(item.text[code.end:].strip()) or OPEN_END.search(previous):
+    if rest[:1].islower() or CONTINUATION_START.match(item.text[code.end :].strip()) or OPEN_END.search(previous):
         return None
     following = items[index + 1] if index + 1 < len(items) else None
     style = set()
     if _code_is_bold(item.line, code):
         style.add("bold")
-    if not rest and following is not None and not item.text.endswith(".") and following.text[:1].isupper() \
-            and matcher.at_start(following.text) is None:
+    if (
+        not rest
+        and following is not None
+        and not item.text.endswith(".")
+        and following.text[:1].isupper()
+        and matcher.at_start(following.text) is None
+    ):
         style.add("alone")
-    if item.text[code.end:].lstrip().startswith((".", "-", "–", ":")) and _title_case_prefix(rest.split()) >= 1:
+    if item.text[code.end :].lstrip().startswith((".", "-", "–", ":")) and _title_case_prefix(rest.split()) >= 1:
         style.add("run-in")
     if "\t" in item.line.text.strip():
         style.add("cells")
@@ -392,7 +446,9 @@ def _candidate(items: Sequence[_Item], index: int, matcher: CodeMatcher, layout:
         style.add("credits")
     if paragraph_break(items, index, layout):
         style.add("paragraph")
-    score = sum({"bold": 2, "alone": 2, "run-in": 1, "cells": 1, "large": 1, "credits": 1, "paragraph": 1}[s] for s in style)
+    score = sum(
+        {"bold": 2, "alone": 2, "run-in": 1, "cells": 1, "large": 1, "credits": 1, "paragraph": 1}[s] for s in style
+    )
     if not rest and "alone" not in style:
         score = 0  # a bare code that is not followed by its title is a list item or a reference
     if score < 1:
@@ -440,7 +496,7 @@ def _code_cells_before_title(cells: Sequence[str], matcher: CodeMatcher) -> int:
     for cell in cells:
         code = matcher.at_start(cell)
         count += code is not None
-        if looks_like_title(cell[code.end:] if code else cell):
+        if looks_like_title(cell[code.end :] if code else cell):
             break
     return count
 
@@ -452,8 +508,11 @@ def _table_columns(items: Sequence[_Item], rows: set[int]) -> dict[int, Columns 
     found: dict[int, Columns | None] = {}
     for index in sorted(rows):
         if index - 1 not in rows:
-            above = [items[i].line for i in range(max(0, index - TABLE_HEADER_REACH), index)
-                     if items[i].page == items[index].page and i not in rows]
+            above = [
+                items[i].line
+                for i in range(max(0, index - TABLE_HEADER_REACH), index)
+                if items[i].page == items[index].page and i not in rows
+            ]
             current = header_columns(above) or current
         found[index] = current
     return found
@@ -503,13 +562,13 @@ def split_header(text: str, bold: int | None = None) -> tuple[str | None, Credit
         elif (number := trailing_number(head)) is not None and number.start > 0:
             credits, head = number, head[: number.start]
         if credits is None and (found := find_credits(tail)) is not None and found.start <= 2:
-            credits, tail = found, tail[found.end:]
+            credits, tail = found, tail[found.end :]
         return _strip_punct(head) or None, credits, tail.lstrip(" .)|")
     credits = find_credits(text)
     if credits is not None and credits.start <= HEADER_REACH:
         before = _strip_punct(text[: credits.start])
         if _is_title_like(before):
-            return before, credits, text[credits.end:].lstrip(" .)|")
+            return before, credits, text[credits.end :].lstrip(" .)|")
     number = trailing_number(text)
     if number is not None and _is_title_like(_strip_punct(text[: number.start])):
         return _strip_punct(text[: number.start]), number, ""
@@ -523,8 +582,9 @@ def split_header(text: str, bold: int | None = None) -> tuple[str | None, Credit
     return " ".join(words[:keep]), None, " ".join(words[keep:])
 
 
-def _header(items: Sequence[_Item], paragraphs: list[list[int]], start: _Start,
-            matcher: CodeMatcher) -> tuple[str | None, Credits | None, str, int]:
+def _header(
+    items: Sequence[_Item], paragraphs: list[list[int]], start: _Start, matcher: CodeMatcher
+) -> tuple[str | None, Credits | None, str, int]:
     """Title, credits, run-in description and how many paragraphs the header used."""
     if "alone" in start.style and len(paragraphs) > 1:
         indices = paragraphs[1]
@@ -542,7 +602,7 @@ def _header(items: Sequence[_Item], paragraphs: list[list[int]], start: _Start,
     else:
         text = join_lines([raw] + [items[i].line.text for i in indices[1:]])
         prefix = clean_text(raw[:end])
-        rest = text[len(prefix):].lstrip(" .:-–—|")
+        rest = text[len(prefix) :].lstrip(" .:-–—|")
         bold = _bold_run(items, indices) if _code_is_bold(first.line, start.code) else None
         if bold is None and "large" in start.style and first.line.bold_chars is None:
             bold = len(text)  # an OCR'd heading set large: all of it is the title (and its credits)
@@ -576,14 +636,18 @@ def _run_in_title(items: Sequence[_Item], indices: list[int]) -> tuple[str, str]
         last = lead.rsplit(":", 1)[-1].strip()
         if not re.match(r"^[A-Z][^.;]{2,}$", lead) or SECTION_LABEL.match(last) or not _is_title_like(lead):
             break
-        found = (lead.strip(), text[colon.end():])
+        found = (lead.strip(), text[colon.end() :])
     return found
 
 
 def _is_heading(item: _Item, indices: Sequence[int]) -> bool:
     """A one-line paragraph that reads like a heading (short, no sentence punctuation)."""
-    return len(indices) == 1 and len(item.text.split()) <= 8 and not item.text.endswith((".", ",", ";", ":")) \
+    return (
+        len(indices) == 1
+        and len(item.text.split()) <= 8
+        and not item.text.endswith((".", ",", ";", ":"))
         and not FIELD.match(item.text)
+    )
 
 
 def _ocr_heading(item: _Item) -> bool:
@@ -604,8 +668,12 @@ def _entry_end(items: Sequence[_Item], paragraphs: list[list[int]], start: _Star
         item = items[indices[0]]
         if "alone" in start.style and position == 1:
             continue
-        if _is_heading(item, indices) and _prominent(item, layout) and item.scale >= 0.97 * first.scale \
-                and not find_credits(item.text):
+        if (
+            _is_heading(item, indices)
+            and _prominent(item, layout)
+            and item.scale >= 0.97 * first.scale
+            and not find_credits(item.text)
+        ):
             return position
     return len(paragraphs)
 
@@ -620,8 +688,9 @@ def _section(text: str, profile: CatalogProfile) -> str:
     return "other"
 
 
-def _read_fields(items: Sequence[_Item], paragraphs: Sequence[list[int]], fields: _Fields, profile: CatalogProfile,
-                 layout: _Layout) -> None:
+def _read_fields(
+    items: Sequence[_Item], paragraphs: Sequence[list[int]], fields: _Fields, profile: CatalogProfile, layout: _Layout
+) -> None:
     """Fill ``fields`` from the paragraphs after the header."""
     section = "description"
     headed = False
@@ -630,13 +699,18 @@ def _read_fields(items: Sequence[_Item], paragraphs: Sequence[list[int]], fields
         item = items[indices[0]]
         label = FIELD.match(text)
         credits = find_credits(text)
-        if credits is not None and credits.start <= len(text.split()[0]) + 8 and fields.credits is None \
-                and len(text) < 40 and (label is None or _section(label.group("label"), profile) == "credits"):
+        if (
+            credits is not None
+            and credits.start <= len(text.split()[0]) + 8
+            and fields.credits is None
+            and len(text) < 40
+            and (label is None or _section(label.group("label"), profile) == "credits")
+        ):
             fields.credits = credits
             continue
         if credits is not None and credits.start == 0 and fields.credits is None:
             fields.credits = credits  # a paragraph led by the credits (``Credits 3. 3 Lecture Hours. ...``)
-            text = text[credits.end:].lstrip(" .;")
+            text = text[credits.end :].lstrip(" .;")
             label = FIELD.match(text)
         if "\t" in items[indices[0]].line.text.strip() and len(indices) == 1:
             continue  # a table row (its credits were read above)
@@ -645,7 +719,7 @@ def _read_fields(items: Sequence[_Item], paragraphs: Sequence[list[int]], fields
             value = label.group("value")
             inline = profile.inline_prerequisite_pattern.search(value) if kind == "other" else None
             if inline is not None:  # ``Coreq: CSCE 230L. Prereq: CSCE 150.``
-                kind, value = "prerequisites", value[inline.end():]
+                kind, value = "prerequisites", value[inline.end() :]
             if kind == "prerequisites":
                 prerequisite, after = split_prerequisite(value)
                 fields.prerequisites.append(prerequisite)
@@ -657,8 +731,9 @@ def _read_fields(items: Sequence[_Item], paragraphs: Sequence[list[int]], fields
             if headed:
                 section = "other"
             continue
-        if _is_heading(item, indices) and (_prominent(item, layout) or _section(text, profile) != "other"
-                                           or _ocr_heading(item)):
+        if _is_heading(item, indices) and (
+            _prominent(item, layout) or _section(text, profile) != "other" or _ocr_heading(item)
+        ):
             section, headed = _section(text, profile), True
             continue
         if section == "description":
@@ -687,19 +762,26 @@ def _without_cross_listing(title: str | None) -> str | None:
     return trimmed or title
 
 
-def _entry_fields(items: Sequence[_Item], paragraphs: list[list[int]], start: _Start, matcher: CodeMatcher,
-                  profile: CatalogProfile, layout: _Layout, columns: Columns | None) -> _Fields:
+def _entry_fields(
+    items: Sequence[_Item],
+    paragraphs: list[list[int]],
+    start: _Start,
+    matcher: CodeMatcher,
+    profile: CatalogProfile,
+    layout: _Layout,
+    columns: Columns | None,
+) -> _Fields:
     if "row" in start.style:
         index = start.index
         below = []
-        for item in items[index + 1: index + 1 + TABLE_HEADER_REACH]:
+        for item in items[index + 1 : index + 1 + TABLE_HEADER_REACH]:
             if item.page != items[index].page or code_cell(item.line, matcher) is not None:
                 break
             below.append(item.line)
         line = continue_row(items[index].line, below)
         doubts = []
         if is_merged_row(line):  # its name and credits are merged cells printed above it
-            for item in reversed(items[max(0, index - TABLE_HEADER_REACH): index]):
+            for item in reversed(items[max(0, index - TABLE_HEADER_REACH) : index]):
                 if item.page != items[index].page or item.line.bold or code_cell(item.line, matcher) is not None:
                     break
                 if not is_merged_row(item.line):
@@ -713,8 +795,12 @@ def _entry_fields(items: Sequence[_Item], paragraphs: list[list[int]], start: _S
         title, credits, prerequisites = row_fields(line, index, end, columns, looks_like_title)
         if line.bold_chars is None:
             title = ocr_title_fixes(title)
-        return _Fields(title=_strip_punct(title) if title else None, credits=credits,
-                       prerequisites=[prerequisites] if prerequisites else [], doubts=doubts)
+        return _Fields(
+            title=_strip_punct(title) if title else None,
+            credits=credits,
+            prerequisites=[prerequisites] if prerequisites else [],
+            doubts=doubts,
+        )
     title, credits, leftover, used = _header(items, paragraphs, start, matcher)
     if items[start.index].line.bold_chars is None:
         title = ocr_title_fixes(title)
@@ -725,7 +811,7 @@ def _entry_fields(items: Sequence[_Item], paragraphs: list[list[int]], start: _S
     description = join_lines(fields.description)
     inline = profile.inline_prerequisite_pattern.search(description)
     if inline is not None:
-        prerequisite, after = split_prerequisite(description[inline.end():])
+        prerequisite, after = split_prerequisite(description[inline.end() :])
         fields.prerequisites.insert(0, prerequisite)
         description = f"{description[: inline.start()]} {after}"
     fields.description = [description.strip()] if description.strip(" .") else []
@@ -753,14 +839,19 @@ def _catalogs(drafts: Sequence[tuple[_Start, _Fields, list[int]]]) -> Iterator[t
     and their usual code separator."""
     starts = [start for start, _, _ in drafts]
     features = zip(
-        windows([f.credits is not None for _, f, _ in drafts]), windows([bool(f.description) for _, f, _ in drafts]),
-        windows([s.style for s in starts]), windows([s.shape for s in starts]),
-        windows([_digits(s.code) for s in starts]), windows([s.code.sep for s in starts]),
+        windows([f.credits is not None for _, f, _ in drafts]),
+        windows([bool(f.description) for _, f, _ in drafts]),
+        windows([s.style for s in starts]),
+        windows([s.shape for s in starts]),
+        windows([_digits(s.code) for s in starts]),
+        windows([s.code.sep for s in starts]),
     )
     for credits, described, style, shape, digits, separator in features:
         total = credits.total()
-        yield _Catalog(credits[True] / total, described[True] / total, _most(style), _most(shape),
-                       _usual(digits)), _most(separator)
+        yield (
+            _Catalog(credits[True] / total, described[True] / total, _most(style), _most(shape), _usual(digits)),
+            _most(separator),
+        )
 
 
 def title_doubts(title: str | None) -> list[str]:
@@ -872,32 +963,41 @@ def parse_pages(pages: Sequence[PageResult], profile: CatalogProfile | None = No
         reasons += [renamed] if renamed else []
         boxes = [items[i].line.box for i in used if items[i].page == item.page]
         prerequisites = join_lines(fields.prerequisites).strip() if fields.prerequisites else None
-        entries.append(CourseEntry(
-            course_code=code,
-            subject=start.code.subject,
-            number=start.code.number,
-            title=fields.title or None,
-            credits_min=fields.credits.low if fields.credits else None,
-            credits_max=fields.credits.high if fields.credits else None,
-            description=fields.description[0] if fields.description else None,
-            prerequisites=prerequisites or None,
-            page=item.page,
-            box=(min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)),
-            confidence=score,
-            reasons=tuple(reasons),
-            extraction_method=methods.get(item.page, "text-layer"),
-        ))
+        entries.append(
+            CourseEntry(
+                course_code=code,
+                subject=start.code.subject,
+                number=start.code.number,
+                title=fields.title or None,
+                credits_min=fields.credits.low if fields.credits else None,
+                credits_max=fields.credits.high if fields.credits else None,
+                description=fields.description[0] if fields.description else None,
+                prerequisites=prerequisites or None,
+                page=item.page,
+                box=(
+                    min(b[0] for b in boxes),
+                    min(b[1] for b in boxes),
+                    max(b[2] for b in boxes),
+                    max(b[3] for b in boxes),
+                ),
+                confidence=score,
+                reasons=tuple(reasons),
+                extraction_method=methods.get(item.page, "text-layer"),
+            )
+        )
     return sorted(entries + forms, key=lambda entry: entry.page)
 
 
-def _form_entries(items: Sequence[_Item], covered: set[int], profile: CatalogProfile, layout: _Layout,
-                  methods: dict[int, str]) -> list[CourseEntry]:
+def _form_entries(
+    items: Sequence[_Item], covered: set[int], profile: CatalogProfile, layout: _Layout, methods: dict[int, str]
+) -> list[CourseEntry]:
     """Entries of form pages (one unit per page) among the pages no other entry starts on."""
     entries = []
     for page in sorted({item.page for item in items} - covered):
         lines = [item.line for item in items if item.page == page]
-        form = read_form(lines, layout.body_scale, profile.title_labels, profile.credit_labels,
-                         profile.prerequisite_labels)
+        form = read_form(
+            lines, layout.body_scale, profile.title_labels, profile.credit_labels, profile.prerequisite_labels
+        )
         if form is None:
             continue
         reasons = title_doubts(form.title) + ([] if form.credits else ["no credits found on a form page"])
@@ -905,21 +1005,37 @@ def _form_entries(items: Sequence[_Item], covered: set[int], profile: CatalogPro
         mean = sum(confidences) / len(confidences)
         if mean < MIN_OCR_LINE_CONFIDENCE:
             reasons.append(f"low OCR confidence ({mean:.2f})")
-        entries.append(CourseEntry(
-            course_code=form.code, subject="", number=form.code, title=form.title,
-            credits_min=form.credits.low if form.credits else None,
-            credits_max=form.credits.high if form.credits else None,
-            description=None, prerequisites=form.prerequisites, page=page,
-            box=(min(l.box[0] for l in lines), min(l.box[1] for l in lines),
-                 max(l.box[2] for l in lines), max(l.box[3] for l in lines)),
-            confidence=round(max(0.0, (0.9 if not reasons else 0.6) * mean), 4), reasons=tuple(reasons),
-            extraction_method=methods.get(page, "text-layer"),
-        ))
+        entries.append(
+            CourseEntry(
+                course_code=form.code,
+                subject="",
+                number=form.code,
+                title=form.title,
+                credits_min=form.credits.low if form.credits else None,
+                credits_max=form.credits.high if form.credits else None,
+                description=None,
+                prerequisites=form.prerequisites,
+                page=page,
+                box=(
+                    min(line.box[0] for line in lines),
+                    min(line.box[1] for line in lines),
+                    max(line.box[2] for line in lines),
+                    max(line.box[3] for line in lines),
+                ),
+                confidence=round(max(0.0, (0.9 if not reasons else 0.6) * mean), 4),
+                reasons=tuple(reasons),
+                extraction_method=methods.get(page, "text-layer"),
+            )
+        )
     return entries
 
 
-def page_doubts(pages: Sequence[PageResult], entries: Sequence[CourseEntry], profile: CatalogProfile | None = None,
-                min_code_lines: int = MIN_CODE_LINES) -> dict[int, list[str]]:
+def page_doubts(
+    pages: Sequence[PageResult],
+    entries: Sequence[CourseEntry],
+    profile: CatalogProfile | None = None,
+    min_code_lines: int = MIN_CODE_LINES,
+) -> dict[int, list[str]]:
     """Pages with course-like text that the entries do not cover, with the reason.
 
     A line that begins with a course code (or a table row with a code cell) looks like an entry;

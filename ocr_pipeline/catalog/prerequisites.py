@@ -39,12 +39,64 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-NOT_SUBJECTS = frozenset({
-    "ACT", "AP", "IB", "SAT", "GPA", "GRE", "GMAT", "MCAT", "LSAT", "TOEFL", "IELTS", "PTE", "CLEP", "ALEKS",
-    "GED", "HSC", "ECTS", "CR", "CH", "QH", "SCH", "HRS", "HOURS", "HOUR", "UNIT", "UNITS", "CREDIT", "CREDITS",
-    "LEVEL", "GRADE", "YEAR", "YEARS", "TERM", "FALL", "SPRING", "SUMMER", "WINTER", "SEM", "PAGE", "PART",
-    "SECTION", "CHAPTER", "VOL", "NO", "ROOM", "STEP", "PHASE", "FORM", "TABLE", "AM", "PM", "AD", "BC", "USD",
-})
+NOT_SUBJECTS = frozenset(
+    {
+        "ACT",
+        "AP",
+        "IB",
+        "SAT",
+        "GPA",
+        "GRE",
+        "GMAT",
+        "MCAT",
+        "LSAT",
+        "TOEFL",
+        "IELTS",
+        "PTE",
+        "CLEP",
+        "ALEKS",
+        "GED",
+        "HSC",
+        "ECTS",
+        "CR",
+        "CH",
+        "QH",
+        "SCH",
+        "HRS",
+        "HOURS",
+        "HOUR",
+        "UNIT",
+        "UNITS",
+        "CREDIT",
+        "CREDITS",
+        "LEVEL",
+        "GRADE",
+        "YEAR",
+        "YEARS",
+        "TERM",
+        "FALL",
+        "SPRING",
+        "SUMMER",
+        "WINTER",
+        "SEM",
+        "PAGE",
+        "PART",
+        "SECTION",
+        "CHAPTER",
+        "VOL",
+        "NO",
+        "ROOM",
+        "STEP",
+        "PHASE",
+        "FORM",
+        "TABLE",
+        "AM",
+        "PM",
+        "AD",
+        "BC",
+        "USD",
+    }
+)
 """Capitalised words followed by a number that are not course subjects (tests, terms, units)."""
 
 _EXCLUDING = re.compile(
@@ -97,8 +149,11 @@ class CatalogShape:
         digits: Counter[int] = Counter()
         printed: list[str] = []
         for row in rows:
-            subject, number, code = (row.get("subject") or "").strip(), (row.get("number") or "").strip(), \
-                row.get("course_code") or ""
+            subject, number, code = (
+                (row.get("subject") or "").strip(),
+                (row.get("number") or "").strip(),
+                row.get("course_code") or "",
+            )
             printed.append(code)
             if not subject or not number:
                 continue
@@ -110,7 +165,7 @@ class CatalogShape:
                 digits[len(leading.group())] += 1
             at = code.find(number, len(subject)) if code.upper().startswith(subject.upper()) else -1
             if at >= 0:
-                separators[_separator(code[len(subject):at])] += 1
+                separators[_separator(code[len(subject) : at])] += 1
         if not subjects:
             return cls(codes=frozenset())
         lengths = [len(s.replace("-", "").replace("&", "")) for s in subjects]
@@ -147,8 +202,11 @@ def _separator(printed: str) -> str:
 
 
 def _rows_with_codes(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [row for row in rows if (row.get("subject") or "").strip() and (row.get("number") or "").strip()
-            and "/" not in row["subject"]]
+    return [
+        row
+        for row in rows
+        if (row.get("subject") or "").strip() and (row.get("number") or "").strip() and "/" not in row["subject"]
+    ]
 
 
 def _codes_in(text: str, shape: CatalogShape) -> list[str]:
@@ -172,8 +230,11 @@ def _tokens(text: str, shape: CatalogShape) -> list[_Token]:
         if at >= len(text):
             break
         code = _CODE.match(text, at)
-        if code is not None and shape.accepts(code.group("subject"), code.group("number"), code.group("sep")) \
-                and not _UNIT_WORDS.match(text, code.end()):  # "MATH 2 years"
+        if (
+            code is not None
+            and shape.accepts(code.group("subject"), code.group("number"), code.group("sep"))
+            and not _UNIT_WORDS.match(text, code.end())
+        ):  # "MATH 2 years"
             subject, number = code.group("subject").upper(), code.group("number").upper()
             tokens.append(_Token("code", shape.normalise(subject, number), subject, number))
             at = code.end()
@@ -201,9 +262,13 @@ def _follow_ons(tokens: list[_Token], shape: CatalogShape) -> list[_Token]:
             back -= 1
         previous = tokens[back] if back >= 0 else None
         number = token.text.upper()
-        between = [t.kind for t in tokens[back + 1:index]]
-        if previous is None or previous.kind != "code" or not set(between) & set(_CONNECTIVES) or \
-                _digits(number) != _digits(previous.number):
+        between = [t.kind for t in tokens[back + 1 : index]]
+        if (
+            previous is None
+            or previous.kind != "code"
+            or not set(between) & set(_CONNECTIVES)
+            or _digits(number) != _digits(previous.number)
+        ):
             token.kind = "word"
             continue
         if tokens[index - 1].kind == "dash":
@@ -307,7 +372,7 @@ def _combine(operands: list[Cnf | None], connectives: list[str]) -> Cnf | None:
     kinds = list(connectives[: len(operands) - 1])
     for index, kind in enumerate(kinds):
         if kind == "comma":
-            kinds[index] = next((k for k in kinds[index + 1:] if k != "comma"), "and")
+            kinds[index] = next((k for k in kinds[index + 1 :] if k != "comma"), "and")
     groups: list[list[Cnf | None]] = [[operands[0]]]
     for kind, operand in zip(kinds, operands[1:]):
         if kind == "or":
@@ -370,21 +435,25 @@ def prerequisite_rows(rows: Sequence[dict[str, Any]]) -> tuple[list[dict[str, An
     for row in rows:
         own = {shape.normalise(row["subject"], row["number"])} if _rows_with_codes([row]) else set()
         own.add(row.get("course_code") or "")
-        groups = [[code for code in group if code not in own] for group in
-                  parse_prerequisites(row.get("prerequisites"), shape)]
+        groups = [
+            [code for code in group if code not in own]
+            for group in parse_prerequisites(row.get("prerequisites"), shape)
+        ]
         groups = [group for group in groups if group]
         out_rows.append({**row, "prerequisite_codes": required_codes(groups)})
         for number, group in enumerate(groups, 1):
             for code in group:
-                edges.append({
-                    "source_id": row.get("source_id"),
-                    "document_id": row.get("document_id"),
-                    "institution": row.get("institution"),
-                    "course_code": row.get("course_code"),
-                    "entry_id": row.get("entry_id"),
-                    "required_code": code,
-                    "group": number,
-                    "kind": "or" if len(group) > 1 else "and",
-                    "required_in_catalog": code in shape.codes,
-                })
+                edges.append(
+                    {
+                        "source_id": row.get("source_id"),
+                        "document_id": row.get("document_id"),
+                        "institution": row.get("institution"),
+                        "course_code": row.get("course_code"),
+                        "entry_id": row.get("entry_id"),
+                        "required_code": code,
+                        "group": number,
+                        "kind": "or" if len(group) > 1 else "and",
+                        "required_in_catalog": code in shape.codes,
+                    }
+                )
     return out_rows, edges

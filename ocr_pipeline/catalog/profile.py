@@ -26,15 +26,53 @@ class CatalogProfile:
 
     institution: str | None = None
     code_pattern: str = DEFAULT_CODE_PATTERN
-    prerequisite_labels: tuple[str, ...] = ("Prerequisite", "Prerequisites", "Prerequisite(s)", "Prereq", "Prereqs",
-                                            "Pre-requisite", "Pre-requisites", "PR", "Requires",
-                                            "Voraussetzungen",
-                                            "Zugangsvoraussetzungen", "Teilnahmevoraussetzungen")
-    corequisite_labels: tuple[str, ...] = ("Corequisite", "Corequisites", "Corequisite(s)", "Co-requisite", "Co-requisites")
-    credit_labels: tuple[str, ...] = ("Credits", "Credit", "Credit Hours", "Units", "ECTS", "ECTS credits", "ECTS Credits",
-                                      "Hours", "Credit Points", "Leistungspunkte", "Kreditpunkte")
-    title_labels: tuple[str, ...] = ("Title", "Course Title", "Module Title", "Course Name", "Module Name", "Course",
-                                     "Module", "Modulname", "Modultitel", "Veranstaltung", "Lehrveranstaltung")
+    prerequisite_labels: tuple[str, ...] = (
+        "Prerequisite",
+        "Prerequisites",
+        "Prerequisite(s)",
+        "Prereq",
+        "Prereqs",
+        "Pre-requisite",
+        "Pre-requisites",
+        "PR",
+        "Requires",
+        "Voraussetzungen",
+        "Zugangsvoraussetzungen",
+        "Teilnahmevoraussetzungen",
+    )
+    corequisite_labels: tuple[str, ...] = (
+        "Corequisite",
+        "Corequisites",
+        "Corequisite(s)",
+        "Co-requisite",
+        "Co-requisites",
+    )
+    credit_labels: tuple[str, ...] = (
+        "Credits",
+        "Credit",
+        "Credit Hours",
+        "Units",
+        "ECTS",
+        "ECTS credits",
+        "ECTS Credits",
+        "Hours",
+        "Credit Points",
+        "Leistungspunkte",
+        "Kreditpunkte",
+    )
+    title_labels: tuple[str, ...] = (
+        "Title",
+        "Course Title",
+        "Module Title",
+        "Course Name",
+        "Module Name",
+        "Course",
+        "Module",
+        "Modulname",
+        "Modultitel",
+        "Veranstaltung",
+        "Lehrveranstaltung",
+    )
     """Labels of the field that holds the title on forms (one unit per page)."""
     description_labels: tuple[str, ...] = ("Description", "Course Description", "Content", "Course Content", "Summary")
 
@@ -49,6 +87,7 @@ class CatalogProfile:
         labels = "|".join(re.escape(label) for label in sorted(self.prerequisite_labels, key=len, reverse=True))
         return re.compile(rf"\b(?:{labels})\s*:\s*", re.IGNORECASE)
 
+
 def load_profile(path: Path) -> CatalogProfile:
     """Read one YAML profile; unknown keys are an error so typos do not pass silently."""
     data = yaml.safe_load(path.read_text()) or {}
@@ -62,6 +101,7 @@ def load_profile(path: Path) -> CatalogProfile:
     if "code_pattern" in data:
         re.compile(data["code_pattern"])
     return replace(CatalogProfile(), **data)
+
 
 def profile_for(institution: str | None, directory: Path | None) -> CatalogProfile:
     """The profile whose ``institution`` matches (case-insensitive), else the defaults."""

@@ -109,7 +109,12 @@ def _join(row: Sequence[Line]) -> Line:
     sizes = [part.size for part in row if part.size is not None]
     return Line(
         text=text,
-        box=(min(p.box[0] for p in row), min(p.box[1] for p in row), max(p.box[2] for p in row), max(p.box[3] for p in row)),
+        box=(
+            min(p.box[0] for p in row),
+            min(p.box[1] for p in row),
+            max(p.box[2] for p in row),
+            max(p.box[3] for p in row),
+        ),
         confidence=min(part.confidence for part in row),
         size=max(sizes) if sizes else None,
         bold_chars=bold_chars,

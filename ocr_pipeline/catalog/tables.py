@@ -21,8 +21,9 @@ HEADER_REACH = 8
 _HEADERS: dict[str, re.Pattern[str]] = {
     "credits": re.compile(r"^(?:total\s+)?(?:credits?|credit\s+hours?|cr\.?|units?)$", re.IGNORECASE),
     "ects": re.compile(r"^ects(?:\s+credits?)?$", re.IGNORECASE),
-    "title": re.compile(r"^(?:course\s+|subject\s+|module\s+)?(?:(?:code|no\.?)\s+(?:and|&)\s+)?(?:title|name)s?$",
-                        re.IGNORECASE),
+    "title": re.compile(
+        r"^(?:course\s+|subject\s+|module\s+)?(?:(?:code|no\.?)\s+(?:and|&)\s+)?(?:title|name)s?$", re.IGNORECASE
+    ),
     "prerequisites": re.compile(r"^pre-?requisites?$", re.IGNORECASE),
 }
 
@@ -48,7 +49,7 @@ def code_cell(line: Line, matcher: CodeMatcher) -> tuple[int, CodeMatch] | None:
         code = matcher.at_start(text)
         if code is not None and not code.number_only and (len(line.cells) > 2 or code.end >= len(text.rstrip(" *#"))):
             found = index, code  # two cells only when the first is wholly a code (``GERL102B1  B1-Track``)
-        if re.search(r"[a-z]{2}", text[code.end:] if code else text):
+        if re.search(r"[a-z]{2}", text[code.end :] if code else text):
             break  # the title: of two code-like cells before it (``DC-13  IT 601 Unix``), the one beside it
     return found
 
@@ -56,7 +57,7 @@ def code_cell(line: Line, matcher: CodeMatcher) -> tuple[int, CodeMatch] | None:
 def title_cells(line: Line, index: int, code: CodeMatch) -> list[str]:
     """The cells that may hold a row's title: what follows the code in its cell, then the cells after it."""
     cells = cell_texts(line)
-    return [cells[index][code.end:].strip(" .:-–\t*#"), *cells[index + 1:]]
+    return [cells[index][code.end :].strip(" .:-–\t*#"), *cells[index + 1 :]]
 
 
 def _words(text: str, cell: tuple[float, float]) -> list[tuple[str, tuple[float, float]]]:
@@ -71,14 +72,17 @@ def header_columns(lines: Sequence[Line]) -> Columns | None:
     named: dict[str, tuple[float, float]] = {}
     heads: list[tuple[float, float]] = []
     for line in lines:
-        words = [w for text, cell in zip(cell_texts(line), line.cells or ((line.box[0], line.box[2]),))
-                 for w in _words(text, cell)]
+        words = [
+            w
+            for text, cell in zip(cell_texts(line), line.cells or ((line.box[0], line.box[2]),))
+            for w in _words(text, cell)
+        ]
         if not line.cells and len(words) > HEADER_MAX_WORDS:
             continue  # running text, not a header
         found: dict[str, tuple[float, float]] = {}
         for size in (4, 3, 2, 1):  # ``Course Code and Title`` before ``Course Title`` before ``Title``
             for start in range(len(words) - size + 1):
-                phrase = " ".join(word for word, _ in words[start: start + size])
+                phrase = " ".join(word for word, _ in words[start : start + size])
                 box = (words[start][1][0], words[start + size - 1][1][1])
                 for name, pattern in _HEADERS.items():
                     if name not in found and pattern.match(phrase):
@@ -88,8 +92,10 @@ def header_columns(lines: Sequence[Line]) -> Columns | None:
             named = {**found, **named}
     # a column runs from the header word on its left to the one on its right (headers are centred)
     spans = {
-        name: (max((h[1] for h in heads if h[1] <= x0 + 1), default=float("-inf")),
-               min((h[0] for h in heads if h[0] >= x1 - 1), default=float("inf")))
+        name: (
+            max((h[1] for h in heads if h[1] <= x0 + 1), default=float("-inf")),
+            min((h[0] for h in heads if h[0] >= x1 - 1), default=float("inf")),
+        )
         for name, (x0, x1) in named.items()
     }
     return Columns(spans) if spans else None
@@ -120,7 +126,9 @@ def continue_row(row: Line, below: Sequence[Line], above: Sequence[Line] = ()) -
     cells of ``above`` lines (merged cells printed between this row and the previous one) added."""
     cells = [[list(cell), [text]] for cell, text in zip(row.cells, cell_texts(row))]
     for line in above:
-        cells += [[list(cell), [text]] for cell, text in zip(line.cells or ((line.box[0], line.box[2]),), cell_texts(line))]
+        cells += [
+            [list(cell), [text]] for cell, text in zip(line.cells or ((line.box[0], line.box[2]),), cell_texts(line))
+        ]
     height, top = row.box[3] - row.box[1], row.box[1]
     for line in below:
         if line.bold or line.box[1] - top > CONTINUATION_PITCH * height:
@@ -138,8 +146,15 @@ def continue_row(row: Line, below: Sequence[Line], above: Sequence[Line] = ()) -
                 home[1].append(text)
     cells.sort(key=lambda c: c[0][0])
     joined = [_join_wrapped(parts) for _, parts in cells]
-    return Line("\t".join(joined), row.box, row.confidence, row.size, row.bold_chars, row.label,
-                tuple((c[0][0], c[0][1]) for c in cells))
+    return Line(
+        "\t".join(joined),
+        row.box,
+        row.confidence,
+        row.size,
+        row.bold_chars,
+        row.label,
+        tuple((c[0][0], c[0][1]) for c in cells),
+    )
 
 
 def _cell_at(line: Line, span: tuple[float, float], code_index: int, code_end: int) -> str | None:
@@ -149,8 +164,11 @@ def _cell_at(line: Line, span: tuple[float, float], code_index: int, code_end: i
     words = []
     for index, (text, cell) in enumerate(zip(cell_texts(line), line.cells)):
         skip = code_end if index == code_index else 0
-        words += [w for w in _words(text, cell) if index != code_index or w[1][0] >= cell[0] + skip * (
-            (cell[1] - cell[0]) / max(len(text), 1)) - 0.5]
+        words += [
+            w
+            for w in _words(text, cell)
+            if index != code_index or w[1][0] >= cell[0] + skip * ((cell[1] - cell[0]) / max(len(text), 1)) - 0.5
+        ]
     inside = [word for word, box in words if span[0] <= (box[0] + box[1]) / 2 < span[1]]
     if inside:
         return " ".join(inside)
@@ -159,15 +177,16 @@ def _cell_at(line: Line, span: tuple[float, float], code_index: int, code_end: i
     return text if distance <= CELL_REACH * width else None
 
 
-def row_fields(line: Line, code_index: int, code_end: int, columns: Columns | None,
-               is_title: Callable[[str], bool]) -> tuple[str | None, Credits | None, str | None]:
+def row_fields(
+    line: Line, code_index: int, code_end: int, columns: Columns | None, is_title: Callable[[str], bool]
+) -> tuple[str | None, Credits | None, str | None]:
     """Title, credits and prerequisites of a table row whose code ends at ``code_end`` of its cell."""
     cells = cell_texts(line)
     spans = columns.spans if columns else {}
     title = _cell_at(line, spans["title"], code_index, code_end) if "title" in spans else None
     if title is None or not is_title(title):
         shared = cells[code_index][code_end:].strip(" .:-–\t*#")
-        title = next((c for c in [shared, *cells[code_index + 1:]] if is_title(c)), None)
+        title = next((c for c in [shared, *cells[code_index + 1 :]] if is_title(c)), None)
     credits = None
     for name in ("credits", "ects"):
         if name in spans and (cell := _cell_at(line, spans[name], code_index, code_end)) is not None:
@@ -175,7 +194,7 @@ def row_fields(line: Line, code_index: int, code_end: int, columns: Columns | No
             if credits is not None:
                 break
     if credits is None and not spans.keys() & {"credits", "ects"}:
-        after = cells[cells.index(title) + 1:] if title in cells else cells[code_index + 1:]
+        after = cells[cells.index(title) + 1 :] if title in cells else cells[code_index + 1 :]
         credits = next((c for cell in after if (c := trailing_number(cell))), None)
     prerequisites = _cell_at(line, spans["prerequisites"], code_index, code_end) if "prerequisites" in spans else None
     if prerequisites is not None and not re.search(r"[A-Za-z0-9]", prerequisites):

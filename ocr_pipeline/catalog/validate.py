@@ -47,8 +47,9 @@ def credit_problems(low: float | None, high: float | None, rules: ValidationRule
     return problems
 
 
-def validate_entries(entries: Sequence[CourseEntry], info: DocumentInfo, pages: Sequence[PageResult],
-                     rules: ValidationRules) -> list[dict[str, Any]]:
+def validate_entries(
+    entries: Sequence[CourseEntry], info: DocumentInfo, pages: Sequence[PageResult], rules: ValidationRules
+) -> list[dict[str, Any]]:
     """Rows in the output contract's shape, flagged where validation or confidence fails."""
     page_status = {page.ref.page: page.text for page in pages}
     first_seen: dict[str, int] = {}
@@ -71,28 +72,30 @@ def validate_entries(entries: Sequence[CourseEntry], info: DocumentInfo, pages: 
         if page_text is not None and page_text.status is not PageStatus.OK:
             reasons.append(f"page {entry.page} {page_text.status.value}: {'; '.join(page_text.reasons)}")
         needs_review = bool(reasons) or (page_text is not None and page_text.status is not PageStatus.OK)
-        rows.append({
-            "document_id": info.document_id,
-            "source_uri": info.source_uri,
-            "source_id": info.source_id,
-            "institution": info.institution,
-            "page": entry.page,
-            "course_code": entry.course_code,
-            "subject": entry.subject,
-            "number": entry.number,
-            "title": entry.title,
-            "credits_min": entry.credits_min,
-            "credits_max": entry.credits_max,
-            "description": entry.description,
-            "prerequisites": entry.prerequisites,
-            "confidence": float(min(max(entry.confidence, 0.0), 1.0)),
-            "needs_review": needs_review,
-            "extraction_method": entry.extraction_method,
-            "catalog": catalog_name(info),
-            "entry_id": f"{entry.course_code}#{occurrence}",
-            "reasons": reasons,
-            "box": [float(v) for v in entry.box],
-        })
+        rows.append(
+            {
+                "document_id": info.document_id,
+                "source_uri": info.source_uri,
+                "source_id": info.source_id,
+                "institution": info.institution,
+                "page": entry.page,
+                "course_code": entry.course_code,
+                "subject": entry.subject,
+                "number": entry.number,
+                "title": entry.title,
+                "credits_min": entry.credits_min,
+                "credits_max": entry.credits_max,
+                "description": entry.description,
+                "prerequisites": entry.prerequisites,
+                "confidence": float(min(max(entry.confidence, 0.0), 1.0)),
+                "needs_review": needs_review,
+                "extraction_method": entry.extraction_method,
+                "catalog": catalog_name(info),
+                "entry_id": f"{entry.course_code}#{occurrence}",
+                "reasons": reasons,
+                "box": [float(v) for v in entry.box],
+            }
+        )
     return rows
 
 

@@ -35,8 +35,10 @@ def course_catalog_tables(context: dg.AssetExecutionContext, storage: StorageRes
             check_name="course_pages_have_entries",
             passed=not uncovered,
             severity=dg.AssetCheckSeverity.WARN,
-            metadata={"flagged_pages": uncovered,
-                      "reasons": dg.MetadataValue.json({str(page): r for page, r in summary.page_doubts.items()})},
+            metadata={
+                "flagged_pages": uncovered,
+                "reasons": dg.MetadataValue.json({str(page): r for page, r in summary.page_doubts.items()}),
+            },
         )
         return dg.MaterializeResult(
             metadata={**summary.as_metadata(), "preview": dg.MetadataValue.md(summary.preview)},

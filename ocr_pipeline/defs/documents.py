@@ -3,7 +3,7 @@ an asset's per-document work over every partition of a run (single-run backfills
 
 import hashlib
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
@@ -82,7 +82,7 @@ def materialize_partitions(
                     "run_id": context.run.run_id,
                     "asset": asset,
                     "message": failures[key],
-                    "at": datetime.now(timezone.utc).isoformat(),
+                    "at": datetime.now(UTC).isoformat(),
                 },
             )
             context.log.error(f"{key}: {failures[key]}")

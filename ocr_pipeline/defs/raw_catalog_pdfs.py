@@ -1,6 +1,6 @@
 """``raw_catalog_pdfs``: one partition per PDF under the landing prefix, validated and described."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 
@@ -92,7 +92,7 @@ def _quarantine(work, partition_key: str, uri: str, error: DocumentError) -> dic
         "reason": error.reason,
         "message": error.message,
         "attempts": attempts + 1,
-        "at": datetime.now(timezone.utc).isoformat(),
+        "at": datetime.now(UTC).isoformat(),
     }
     write_json(work, key, record)
     work.delete(document_info_key(partition_key))  # later steps must not process an earlier version

@@ -92,7 +92,6 @@ class OcrEngineResource(dg.ConfigurableResource):
     endpoint_name: str | None = None
     """For the ``sagemaker`` engine."""
 
-
     def options(self) -> dict[str, Any]:
         """The settings the selected engine accepts (others are ignored)."""
         candidates = {

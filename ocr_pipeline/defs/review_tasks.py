@@ -77,8 +77,11 @@ def review_answers_sensor(
 ) -> dg.SensorResult:
     store = review_store.open()
     cursor = AnswerCursor.parse(context.cursor)
-    listed = read_window(lambda since: store.list([TaskStatus.ACCEPTED], updated_since=since, limit=ANSWERS_PAGE),
-                         cursor.since(), ANSWERS_PAGE)
+    listed = read_window(
+        lambda since: store.list([TaskStatus.ACCEPTED], updated_since=since, limit=ANSWERS_PAGE),
+        cursor.since(),
+        ANSWERS_PAGE,
+    )
     accepted, cursor = advance(cursor, listed)
     work = storage.work()
     for task in accepted:

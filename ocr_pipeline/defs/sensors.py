@@ -1,6 +1,6 @@
 """``s3_catalog_upload_sensor``: new or changed PDFs under the landing prefix become partitions and runs."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 
@@ -21,7 +21,7 @@ def s3_catalog_upload_sensor(context: dg.SensorEvaluationContext, storage: Stora
     limits = ScanLimits(
         max_keys_per_tick=storage.scan_max_keys_per_tick, max_new_per_tick=storage.scan_max_runs_per_tick
     )
-    result = scan_landing(storage.landing(), ScanCursor.from_json(context.cursor), datetime.now(timezone.utc), limits)
+    result = scan_landing(storage.landing(), ScanCursor.from_json(context.cursor), datetime.now(UTC), limits)
     work = storage.work()
     fresh = [
         (partition_key_for(obj.key), obj)

@@ -57,7 +57,9 @@ def validated_courses(
             severity=dg.AssetCheckSeverity.WARN,
             metadata={
                 "flagged_pages": summary.flagged_pages,
-                "reasons": dg.MetadataValue.json({str(page): reasons for page, reasons in summary.page_reasons.items()}),
+                "reasons": dg.MetadataValue.json(
+                    {str(page): reasons for page, reasons in summary.page_reasons.items()}
+                ),
                 "rows_needing_review": summary.needs_review,
                 "rows": summary.rows,
             },

@@ -158,25 +158,37 @@ class StartTimeoutEcsStepHandler(EcsStepHandler):
 
     def _give_up(self, step_handler_context: StepHandlerContext, task: dict[str, Any]) -> CheckStepHealthResult:
         step_key = self._get_step_key(step_handler_context)
-        placement = (f"capacity provider {task['capacityProviderName']}" if task.get("capacityProviderName")
-                     else f"launch type {task.get('launchType') or 'unknown'}")
-        reason = (f"ECS task {task['taskArn']} (task definition {task.get('taskDefinitionArn')}) for step "
-                  f"{step_key} was still {task.get('lastStatus')} {self._start_timeout_s:g} s after launch on "
-                  f"{placement} in cluster {self._cluster_arn}: no instance could take it or its image did not "
-                  "start (for a GPU step: is the Auto Scaling group at its maximum, or unable to launch in its "
-                  "subnets?). The task was stopped. OCR_PIPELINE_STEP_START_TIMEOUT_S sets this timeout.")
-        self.ecs.stop_task(cluster=self._cluster_arn, task=task["taskArn"],
-                           reason=f"Not started within {self._start_timeout_s:g} s (OCR_PIPELINE_STEP_START_TIMEOUT_S)")
+        placement = (
+            f"capacity provider {task['capacityProviderName']}"
+            if task.get("capacityProviderName")
+            else f"launch type {task.get('launchType') or 'unknown'}"
+        )
+        reason = (
+            f"ECS task {task['taskArn']} (task definition {task.get('taskDefinitionArn')}) for step "
+            f"{step_key} was still {task.get('lastStatus')} {self._start_timeout_s:g} s after launch on "
+            f"{placement} in cluster {self._cluster_arn}: no instance could take it or its image did not "
+            "start (for a GPU step: is the Auto Scaling group at its maximum, or unable to launch in its "
+            "subnets?). The task was stopped. OCR_PIPELINE_STEP_START_TIMEOUT_S sets this timeout."
+        )
+        self.ecs.stop_task(
+            cluster=self._cluster_arn,
+            task=task["taskArn"],
+            reason=f"Not started within {self._start_timeout_s:g} s (OCR_PIPELINE_STEP_START_TIMEOUT_S)",
+        )
         del self._start_deadlines[self._get_step_id(step_handler_context)]
         return CheckStepHealthResult.unhealthy(reason=reason)
 
 
-@dg.executor(name="ecs", config_schema=ecs_executor.config_schema, requirements=multiple_process_executor_requirements())
+@dg.executor(
+    name="ecs", config_schema=ecs_executor.config_schema, requirements=multiple_process_executor_requirements()
+)
 def capacity_provider_ecs_executor(init_context: InitExecutorContext) -> StepDelegatingExecutor:
     """dagster-aws's ``ecs_executor`` (same configuration) with :class:`StartTimeoutEcsStepHandler`."""
     run_launcher = init_context.instance.run_launcher
-    check.invariant(isinstance(run_launcher, EcsRunLauncher),
-                    "The ECS executor needs runs launched in ECS tasks by an EcsRunLauncher (docker/dagster.yaml).")
+    check.invariant(
+        isinstance(run_launcher, EcsRunLauncher),
+        "The ECS executor needs runs launched in ECS tasks by an EcsRunLauncher (docker/dagster.yaml).",
+    )
     config = init_context.executor_config
     handler = StartTimeoutEcsStepHandler(
         run_launcher=run_launcher,  # type: ignore[arg-type]
@@ -194,14 +206,18 @@ def capacity_provider_ecs_executor(init_context: InitExecutorContext) -> StepDel
         tag_concurrency_limits=check.opt_list_elem(config, "tag_concurrency_limits"),
         should_verify_step=True,
         step_dependency_config=StepDependencyConfig.from_config(config.get("step_dependency_config")),  # type: ignore[arg-type]
-        check_step_health_interval_seconds=int(_env("OCR_PIPELINE_STEP_HEALTH_CHECK_INTERVAL_S",
-                                                    STEP_HEALTH_CHECK_INTERVAL_S)),
+        check_step_health_interval_seconds=int(
+            _env("OCR_PIPELINE_STEP_HEALTH_CHECK_INTERVAL_S", STEP_HEALTH_CHECK_INTERVAL_S)
+        ),
     )
 
 
 def ecs_step_executor() -> dg.ExecutorDefinition:
     """The ECS executor with small CPU tasks as every step's default (the GPU step's tags override them)."""
     return capacity_provider_ecs_executor.configured(
-        {"cpu": int(_env("OCR_PIPELINE_STEP_CPU", STEP_CPU)), "memory": int(_env("OCR_PIPELINE_STEP_MEMORY", STEP_MEMORY))},
+        {
+            "cpu": int(_env("OCR_PIPELINE_STEP_CPU", STEP_CPU)),
+            "memory": int(_env("OCR_PIPELINE_STEP_MEMORY", STEP_MEMORY)),
+        },
         name="ecs",
     )

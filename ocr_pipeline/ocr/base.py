@@ -65,5 +65,6 @@ class LazyEngine:
 
 def failed_page(engine: str, reason: str, seconds: float = 0.0) -> PageText:
     """The result for a page an engine could not read."""
-    return PageText(engine=engine, lines=(), confidence=0.0, seconds=seconds,
-                    status=PageStatus.FAILED, reasons=(reason,))
+    return PageText(
+        engine=engine, lines=(), confidence=0.0, seconds=seconds, status=PageStatus.FAILED, reasons=(reason,)
+    )

@@ -37,10 +37,16 @@ def token_offsets(pieces: Sequence[str], text_length: int) -> list[tuple[int, in
     return spans
 
 
-def build_page(engine: str, raw: str, ref: PageRef, seconds: float, *,
-               offsets: Sequence[tuple[int, int]] | None = None,
-               probs: Sequence[float] | None = None,
-               complete: bool = True) -> PageText:
+def build_page(
+    engine: str,
+    raw: str,
+    ref: PageRef,
+    seconds: float,
+    *,
+    offsets: Sequence[tuple[int, int]] | None = None,
+    probs: Sequence[float] | None = None,
+    complete: bool = True,
+) -> PageText:
     """Parse grounding output; score blocks from the tokens that fall in them; flag problems.
 
     Without token scores a page is 1.0 when it ended with end-of-sentence and 0.0 when it did not
@@ -73,5 +79,12 @@ def build_page(engine: str, raw: str, ref: PageRef, seconds: float, *,
     if not raw.strip():
         reasons.append("empty output")
     status = PageStatus.NEEDS_REVIEW if reasons else PageStatus.OK
-    return PageText(engine=engine, lines=tuple(lines_from_blocks(blocks)), blocks=tuple(blocks),
-                    confidence=page_conf, seconds=seconds, status=status, reasons=tuple(reasons))
+    return PageText(
+        engine=engine,
+        lines=tuple(lines_from_blocks(blocks)),
+        blocks=tuple(blocks),
+        confidence=page_conf,
+        seconds=seconds,
+        status=status,
+        reasons=tuple(reasons),
+    )

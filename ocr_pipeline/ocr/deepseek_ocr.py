@@ -56,9 +56,11 @@ def check_transformers(version: str) -> None:
     except (IndexError, ValueError):
         series = None
     if series != TRANSFORMERS_SERIES:
-        raise RuntimeError(f"deepseek-ocr's remote code needs transformers 4.46.x (DeepSeek tested 4.46.3), found "
-                           f"{version}; install it in the v1 engine's own environment, or use the 'deepseek-ocr-2' "
-                           "or 'openai-compatible' engine instead")
+        raise RuntimeError(
+            f"deepseek-ocr's remote code needs transformers 4.46.x (DeepSeek tested 4.46.3), found "
+            f"{version}; install it in the v1 engine's own environment, or use the 'deepseek-ocr-2' "
+            "or 'openai-compatible' engine instead"
+        )
 
 
 def _load(model_path: str, allow_download: bool, precision: Precision) -> tuple[Any, Any]:
@@ -73,10 +75,16 @@ def _load(model_path: str, allow_download: bool, precision: Precision) -> tuple[
         raise RuntimeError("deepseek-ocr loads straight onto the GPU with device_map=, which needs accelerate")
     tokenizer = AutoTokenizer.from_pretrained(model_path, trust_remote_code=True, local_files_only=not allow_download)
     # bf16 from the start, straight onto the GPU: no fp32 copy in host memory (about 12.6 GiB) first.
-    model = AutoModel.from_pretrained(model_path, trust_remote_code=True, use_safetensors=True,
-                                      _attn_implementation=precision.attn_implementation,
-                                      torch_dtype=getattr(torch, precision.dtype), device_map=precision.device,
-                                      low_cpu_mem_usage=True, local_files_only=not allow_download)
+    model = AutoModel.from_pretrained(
+        model_path,
+        trust_remote_code=True,
+        use_safetensors=True,
+        _attn_implementation=precision.attn_implementation,
+        torch_dtype=getattr(torch, precision.dtype),
+        device_map=precision.device,
+        low_cpu_mem_usage=True,
+        local_files_only=not allow_download,
+    )
     return model.eval(), tokenizer
 
 
@@ -131,17 +139,27 @@ class DeepseekOcrEngine:
 
     name = "deepseek-ocr"
 
-    def __init__(self, model_path: str = "deepseek-ai/DeepSeek-OCR", *, mode: str = "gundam",
-                 prompt: str = "grounding", allow_download: bool = False, device: str | None = None,
-                 dtype: str | None = None, attn_implementation: str | None = None, model: Any = None,
-                 tokenizer: Any = None) -> None:
+    def __init__(
+        self,
+        model_path: str = "deepseek-ai/DeepSeek-OCR",
+        *,
+        mode: str = "gundam",
+        prompt: str = "grounding",
+        allow_download: bool = False,
+        device: str | None = None,
+        dtype: str | None = None,
+        attn_implementation: str | None = None,
+        model: Any = None,
+        tokenizer: Any = None,
+    ) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; known: {', '.join(MODES)}")
         self.resolution = MODES[mode]
         self.prompt = resolve_prompt(prompt)
         if model is None:
-            precision = detect_precision("deepseek-ocr", device=device, dtype=dtype,
-                                         attn_implementation=attn_implementation)
+            precision = detect_precision(
+                "deepseek-ocr", device=device, dtype=dtype, attn_implementation=attn_implementation
+            )
             model, tokenizer = _load(model_path, allow_download, precision)
         self.model, self.tokenizer = model, tokenizer
 
@@ -155,13 +173,20 @@ class DeepseekOcrEngine:
                 image_file = Path(work) / "page.png"
                 page.image.convert("RGB").save(image_file)
                 with GenerateRecorder(self.model, getattr(self.tokenizer, "eos_token_id", None)) as recorder:
-                    raw = self.model.infer(self.tokenizer, prompt=self.prompt, image_file=str(image_file),
-                                           output_path=work, base_size=self.resolution.base_size,
-                                           image_size=self.resolution.image_size,
-                                           crop_mode=self.resolution.crop_mode, save_results=False, eval_mode=True)
+                    raw = self.model.infer(
+                        self.tokenizer,
+                        prompt=self.prompt,
+                        image_file=str(image_file),
+                        output_path=work,
+                        base_size=self.resolution.base_size,
+                        image_size=self.resolution.image_size,
+                        crop_mode=self.resolution.crop_mode,
+                        save_results=False,
+                        eval_mode=True,
+                    )
             if not isinstance(raw, str):
                 raise TypeError(f"model.infer returned {type(raw).__name__}, expected text")
             return build_page(self.name, raw, page.ref, time.perf_counter() - started, complete=recorder.complete)
-        except Exception as exc:  # noqa: BLE001 - one bad page must not stop the others
+        except Exception as exc:  # one bad page must not stop the others
             log.exception("page %s failed", page.ref)
             return failed_page(self.name, f"{type(exc).__name__}: {exc}", time.perf_counter() - started)

@@ -36,8 +36,15 @@ CONVERTED_CHECKPOINT = "deepseek-community/DeepSeek-OCR-2"
 """DeepSeek-OCR 2 in transformers' format (``model_type: deepseek_ocr2``): what this engine loads."""
 RELEASE_CHECKPOINT = "deepseek-ai/DeepSeek-OCR-2"
 """DeepSeek's release (``model_type: deepseek_vl_v2``, remote code for transformers 4.46): what vLLM serves."""
-RELEASE_FILES = frozenset({"modeling_deepseekocr2.py", "deepencoderv2.py", "configuration_deepseek_v2.py",
-                           "modeling_deepseekv2.py", "conversation.py"})
+RELEASE_FILES = frozenset(
+    {
+        "modeling_deepseekocr2.py",
+        "deepencoderv2.py",
+        "configuration_deepseek_v2.py",
+        "modeling_deepseekv2.py",
+        "conversation.py",
+    }
+)
 PROCESSOR_FILES = ("processor_config.json", "preprocessor_config.json")
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")
 PROMPT_TEXT_TOKENS = 32
@@ -68,9 +75,9 @@ class NGramRepeatGuard(LogitsProcessor):
         n = self.ngram_size
         if input_ids.shape[1] < n:
             return scores
-        for row, seq in enumerate(input_ids[:, -self.window_size:].tolist()):
-            prefix = seq[len(seq) - n + 1:]
-            banned = {seq[i + n - 1] for i in range(len(seq) - n + 1) if seq[i:i + n - 1] == prefix}
+        for row, seq in enumerate(input_ids[:, -self.window_size :].tolist()):
+            prefix = seq[len(seq) - n + 1 :]
+            banned = {seq[i + n - 1] for i in range(len(seq) - n + 1) if seq[i : i + n - 1] == prefix}
             banned -= self.whitelist
             if banned:
                 scores[row, sorted(banned)] = float("-inf")
@@ -109,13 +116,15 @@ def _is_oom(exc: BaseException) -> bool:
 
 
 def _release_message(model_path: str) -> str:
-    return (f"{model_path} holds DeepSeek-OCR 2 in its original release layout ({RELEASE_CHECKPOINT}: model_type "
-            "'deepseek_vl_v2' with remote code for transformers 4.46). transformers' native DeepseekOcr2 cannot read "
-            "it (it would silently build a default-sized model with a bare tokenizer). Point OCR_PIPELINE_MODEL_PATH "
-            f"at the converted checkpoint {CONVERTED_CHECKPOINT} (transformers format), or convert this directory "
-            "with convert_deepseek_ocr2_weights_to_hf.py from transformers' source tree (src/transformers/models/"
-            "deepseek_ocr2/); to serve the release checkpoint as it is, use vLLM and the 'openai-compatible' engine "
-            "(docs/vllm.md).")
+    return (
+        f"{model_path} holds DeepSeek-OCR 2 in its original release layout ({RELEASE_CHECKPOINT}: model_type "
+        "'deepseek_vl_v2' with remote code for transformers 4.46). transformers' native DeepseekOcr2 cannot read "
+        "it (it would silently build a default-sized model with a bare tokenizer). Point OCR_PIPELINE_MODEL_PATH "
+        f"at the converted checkpoint {CONVERTED_CHECKPOINT} (transformers format), or convert this directory "
+        "with convert_deepseek_ocr2_weights_to_hf.py from transformers' source tree (src/transformers/models/"
+        "deepseek_ocr2/); to serve the release checkpoint as it is, use vLLM and the 'openai-compatible' engine "
+        "(docs/vllm.md)."
+    )
 
 
 def check_checkpoint(model_path: str, allow_download: bool = False) -> dict[str, Any]:
@@ -129,33 +138,46 @@ def check_checkpoint(model_path: str, allow_download: bool = False) -> dict[str,
     if path.is_dir():
         files = {p.name for p in path.iterdir()}
         if "config.json" not in files:
-            raise CheckpointError(f"{model_path} has no config.json: it is not a model directory; download "
-                                  f"{CONVERTED_CHECKPOINT} into it")
+            raise CheckpointError(
+                f"{model_path} has no config.json: it is not a model directory; download {CONVERTED_CHECKPOINT} into it"
+            )
         config = json.loads((path / "config.json").read_text())
     elif allow_download:
         from transformers import PretrainedConfig
 
         config = PretrainedConfig.get_config_dict(model_path)[0]
     else:
-        raise CheckpointError(f"model path {model_path!r} is not a directory and downloads are off: set "
-                              f"OCR_PIPELINE_MODEL_PATH to a local copy of {CONVERTED_CHECKPOINT}")
+        raise CheckpointError(
+            f"model path {model_path!r} is not a directory and downloads are off: set "
+            f"OCR_PIPELINE_MODEL_PATH to a local copy of {CONVERTED_CHECKPOINT}"
+        )
     model_type = config.get("model_type")
     if model_type != "deepseek_ocr2":
-        release = (model_type == "deepseek_vl_v2" or "auto_map" in config
-                   or "DeepseekOCR2ForCausalLM" in (config.get("architectures") or ())
-                   or bool(files and files & RELEASE_FILES))
+        release = (
+            model_type == "deepseek_vl_v2"
+            or "auto_map" in config
+            or "DeepseekOCR2ForCausalLM" in (config.get("architectures") or ())
+            or bool(files and files & RELEASE_FILES)
+        )
         if release:
             raise CheckpointError(_release_message(model_path))
-        raise CheckpointError(f"{model_path} holds a {model_type!r} model, not DeepSeek-OCR 2 in transformers' format "
-                              f"('deepseek_ocr2'): use {CONVERTED_CHECKPOINT}")
+        raise CheckpointError(
+            f"{model_path} holds a {model_type!r} model, not DeepSeek-OCR 2 in transformers' format "
+            f"('deepseek_ocr2'): use {CONVERTED_CHECKPOINT}"
+        )
     if files is not None:
-        missing = [what for what, names in (("a processor config", PROCESSOR_FILES), ("a tokenizer", TOKENIZER_FILES))
-                   if not files & set(names)]
+        missing = [
+            what
+            for what, names in (("a processor config", PROCESSOR_FILES), ("a tokenizer", TOKENIZER_FILES))
+            if not files & set(names)
+        ]
         if not any(name.endswith(".safetensors") or name.endswith(".safetensors.index.json") for name in files):
             missing.append("safetensors weights")
         if missing:
-            raise CheckpointError(f"{model_path} lacks {', '.join(missing)}: copy the whole {CONVERTED_CHECKPOINT} "
-                                  "repository, not only its weights")
+            raise CheckpointError(
+                f"{model_path} lacks {', '.join(missing)}: copy the whole {CONVERTED_CHECKPOINT} "
+                "repository, not only its weights"
+            )
     return config
 
 
@@ -177,34 +199,67 @@ class DeepseekOcr2Engine:
 
     name = "deepseek-ocr-2"
 
-    def __init__(self, model_path: str | None = None, *, device: str | None = None, dtype: str | None = None,
-                 attn_implementation: str | None = None, allow_download: bool = False, prompt: str = "grounding",
-                 batch_size: int = 8, max_new_tokens: int | None = None, min_new_tokens: int = 0,
-                 ngram_size: int = 30, ngram_window: int = 90) -> None:
+    def __init__(
+        self,
+        model_path: str | None = None,
+        *,
+        device: str | None = None,
+        dtype: str | None = None,
+        attn_implementation: str | None = None,
+        allow_download: bool = False,
+        prompt: str = "grounding",
+        batch_size: int = 8,
+        max_new_tokens: int | None = None,
+        min_new_tokens: int = 0,
+        ngram_size: int = 30,
+        ngram_window: int = 90,
+    ) -> None:
         if not model_path:
-            raise CheckpointError(f"deepseek-ocr-2 needs model_path (OCR_PIPELINE_MODEL_PATH): a directory holding "
-                                  f"{CONVERTED_CHECKPOINT}")
+            raise CheckpointError(
+                f"deepseek-ocr-2 needs model_path (OCR_PIPELINE_MODEL_PATH): a directory holding {CONVERTED_CHECKPOINT}"
+            )
         check_checkpoint(model_path, allow_download)
-        precision = detect_precision("deepseek-ocr-2", device=device, dtype=dtype,
-                                     attn_implementation=attn_implementation)
+        precision = detect_precision(
+            "deepseek-ocr-2", device=device, dtype=dtype, attn_implementation=attn_implementation
+        )
         if not hardware.installed("accelerate"):
-            raise RuntimeError("deepseek-ocr-2 loads with device_map=, which needs the accelerate package: "
-                               "pip install 'ocr_pipeline[gpu]'")
+            raise RuntimeError(
+                "deepseek-ocr-2 loads with device_map=, which needs the accelerate package: "
+                "pip install 'ocr_pipeline[gpu]'"
+            )
         from transformers import AutoProcessor, DeepseekOcr2ForConditionalGeneration
 
-        log.info("loading DeepSeek-OCR 2 from %s on %s (%s, attn=%s)", model_path, precision.device, precision.dtype,
-                 precision.attn_implementation)
+        log.info(
+            "loading DeepSeek-OCR 2 from %s on %s (%s, attn=%s)",
+            model_path,
+            precision.device,
+            precision.dtype,
+            precision.attn_implementation,
+        )
         processor = AutoProcessor.from_pretrained(model_path, local_files_only=not allow_download)
         model = DeepseekOcr2ForConditionalGeneration.from_pretrained(
-            model_path, dtype=getattr(torch, precision.dtype),
+            model_path,
+            dtype=getattr(torch, precision.dtype),
             attn_implementation=model_attn_implementation(precision.attn_implementation),
-            local_files_only=not allow_download, device_map=precision.device)
+            local_files_only=not allow_download,
+            device_map=precision.device,
+        )
         if processor.image_token_id != model.config.image_token_id:
-            raise CheckpointError(f"{model_path}: the processor's image token id {processor.image_token_id} is not the "
-                                  f"model's {model.config.image_token_id}; the directory mixes two checkpoints")
+            raise CheckpointError(
+                f"{model_path}: the processor's image token id {processor.image_token_id} is not the "
+                f"model's {model.config.image_token_id}; the directory mixes two checkpoints"
+            )
         self.precision = precision
-        self._bind(model, processor, prompt=prompt, batch_size=batch_size, max_new_tokens=max_new_tokens,
-                   min_new_tokens=min_new_tokens, ngram_size=ngram_size, ngram_window=ngram_window)
+        self._bind(
+            model,
+            processor,
+            prompt=prompt,
+            batch_size=batch_size,
+            max_new_tokens=max_new_tokens,
+            min_new_tokens=min_new_tokens,
+            ngram_size=ngram_size,
+            ngram_window=ngram_window,
+        )
         self.check_memory(cuda_memory_gib(precision.device))
 
     @classmethod
@@ -214,9 +269,18 @@ class DeepseekOcr2Engine:
         engine._bind(model, processor, **options)
         return engine
 
-    def _bind(self, model: Any, processor: Any, *, prompt: str = "grounding", batch_size: int = 8,
-              max_new_tokens: int | None = None, min_new_tokens: int = 0, ngram_size: int = 30,
-              ngram_window: int = 90) -> None:
+    def _bind(
+        self,
+        model: Any,
+        processor: Any,
+        *,
+        prompt: str = "grounding",
+        batch_size: int = 8,
+        max_new_tokens: int | None = None,
+        min_new_tokens: int = 0,
+        ngram_size: int = 30,
+        ngram_window: int = 90,
+    ) -> None:
         if not 1 <= batch_size <= MAX_BATCH_SIZE:
             raise ValueError(f"batch_size must be between 1 and {MAX_BATCH_SIZE}")
         if max_new_tokens is not None and max_new_tokens < 1:
@@ -288,9 +352,15 @@ class DeepseekOcr2Engine:
                 f"batch_size {self.batch_size} needs about {need:.1f} GiB (weights {weights:.1f} GiB + the larger of "
                 f"the KV cache for {self.batch_size} pages of up to {self.page_tokens()} tokens, {kv:.1f} GiB, and the "
                 f"vision encoder's peak, {vision:.1f} GiB) but the GPU has {total_gib:.1f} GiB ({usable:.1f} GiB "
-                f"usable): use batch_size <= {fits}")
-        log.info("memory plan: weights %.1f GiB + max(KV cache %.1f, vision %.1f) GiB of %.1f GiB", weights, kv,
-                 vision, total_gib)
+                f"usable): use batch_size <= {fits}"
+            )
+        log.info(
+            "memory plan: weights %.1f GiB + max(KV cache %.1f, vision %.1f) GiB of %.1f GiB",
+            weights,
+            kv,
+            vision,
+            total_gib,
+        )
 
     def recognize(self, pages: Sequence[PageImage]) -> list[PageText]:
         results: list[PageText | None] = [None] * len(pages)
@@ -302,11 +372,12 @@ class DeepseekOcr2Engine:
                 for i, page in zip(chunk, self._run([pages[i] for i in chunk])):
                     results[i] = page
                 self.last_batch_size = len(chunk)
-            except Exception as exc:  # noqa: BLE001 - one bad batch or page must not stop the others
+            except Exception as exc:  # one bad batch or page must not stop the others
                 if _is_oom(exc) and size > 1:
                     self.batch_size = max(1, size // 2)  # kept: the next documents start at the size that fits
-                    log.warning("CUDA out of memory on %d pages; batches of %d from now on", len(chunk),
-                                self.batch_size)
+                    log.warning(
+                        "CUDA out of memory on %d pages; batches of %d from now on", len(chunk), self.batch_size
+                    )
                     self._free_memory()
                     continue
                 if len(chunk) > 1:
@@ -322,7 +393,7 @@ class DeepseekOcr2Engine:
     def _single(self, page: PageImage) -> PageText:
         try:
             return self._run([page])[0]
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log.exception("page %s failed", page.ref)
             if _is_oom(exc):
                 self._free_memory()
@@ -340,23 +411,33 @@ class DeepseekOcr2Engine:
 
     def _run(self, batch: list[PageImage]) -> list[PageText]:
         started = time.perf_counter()
-        inputs = self.processor(images=[p.image.convert("RGB") for p in batch], text=[self.prompt] * len(batch),
-                                return_tensors="pt", padding=True).to(self.model.device, dtype=self.model.dtype)
+        inputs = self.processor(
+            images=[p.image.convert("RGB") for p in batch],
+            text=[self.prompt] * len(batch),
+            return_tensors="pt",
+            padding=True,
+        ).to(self.model.device, dtype=self.model.dtype)
         budget = self._budget(inputs["input_ids"].shape[1])
         recorder = ChosenTokenProbs()
         with torch.inference_mode():
             out = self.model.generate(
-                **inputs, do_sample=False, max_new_tokens=budget, min_new_tokens=min(self.min_new_tokens, budget),
+                **inputs,
+                do_sample=False,
+                max_new_tokens=budget,
+                min_new_tokens=min(self.min_new_tokens, budget),
                 logits_processor=LogitsProcessorList([NGramRepeatGuard(*self.guard), recorder]),
-                eos_token_id=self.eos_id, pad_token_id=self.pad_id, return_dict_in_generate=True)
-        generated = out.sequences[:, inputs["input_ids"].shape[1]:].cpu()
+                eos_token_id=self.eos_id,
+                pad_token_id=self.pad_id,
+                return_dict_in_generate=True,
+            )
+        generated = out.sequences[:, inputs["input_ids"].shape[1] :].cpu()
         probs = recorder.probs()
         seconds = (time.perf_counter() - started) / len(batch)
         pages = []
         for row, page in enumerate(batch):
             try:
                 pages.append(self._page(generated[row].tolist(), probs[row].tolist(), page, seconds))
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 log.exception("could not parse output for %s", page.ref)
                 pages.append(failed_page(self.name, f"unparseable output: {exc}", seconds))
         return pages
@@ -369,5 +450,12 @@ class DeepseekOcr2Engine:
         tokens = [t for t, _ in kept]
         raw = self.tokenizer.decode(tokens, skip_special_tokens=False)
         pieces = self.tokenizer.batch_decode([[t] for t in tokens], skip_special_tokens=False)
-        return build_page(self.name, raw, page.ref, seconds, offsets=token_offsets(pieces, len(raw)),
-                          probs=[p for _, p in kept], complete=complete)
+        return build_page(
+            self.name,
+            raw,
+            page.ref,
+            seconds,
+            offsets=token_offsets(pieces, len(raw)),
+            probs=[p for _, p in kept],
+            complete=complete,
+        )

@@ -83,14 +83,14 @@ def parse_grounding(raw: str, width: float, height: float) -> list[Region]:
         regions.append(Region("text", page, raw[:head_end].strip(), (0, head_end)))
     for i, ref in enumerate(refs):
         end = refs[i + 1].start() if i + 1 < len(refs) else len(raw)
-        rest = raw[ref.end():end]
+        rest = raw[ref.end() : end]
         boxes: list[Box] = []
         if rest.lstrip().startswith(_DET_OPEN):
             det_start = rest.index(_DET_OPEN) + len(_DET_OPEN)
             det_end = rest.find(_DET_CLOSE, det_start)
             if det_end >= 0:
                 boxes = parse_boxes(rest[det_start:det_end], width, height)
-                rest = rest[det_end + len(_DET_CLOSE):]
+                rest = rest[det_end + len(_DET_CLOSE) :]
             else:
                 rest = ""
         label = ref.group(1).strip() or "text"
@@ -122,6 +122,9 @@ def lines_from_blocks(blocks: list[Block] | tuple[Block, ...]) -> list[Line]:
             if text:
                 if block.label in BOLD_LABELS:
                     bold_chars = len(text)
-                lines.append(Line(text=text, box=block.box, confidence=block.confidence,
-                                  bold_chars=bold_chars, label=block.label))
+                lines.append(
+                    Line(
+                        text=text, box=block.box, confidence=block.confidence, bold_chars=bold_chars, label=block.label
+                    )
+                )
     return lines

@@ -64,9 +64,17 @@ def _gpu_words(capability: tuple[int, int], gpu_name: str | None) -> str:
     return f"this GPU ({name}compute capability {capability[0]}.{capability[1]})"
 
 
-def choose_precision(cuda_available: bool, capability: tuple[int, int] | None, flash_attn_available: bool, *,
-                     engine: str = "deepseek-ocr-2", device: str | None = None, dtype: str | None = None,
-                     attn_implementation: str | None = None, gpu_name: str | None = None) -> Precision:
+def choose_precision(
+    cuda_available: bool,
+    capability: tuple[int, int] | None,
+    flash_attn_available: bool,
+    *,
+    engine: str = "deepseek-ocr-2",
+    device: str | None = None,
+    dtype: str | None = None,
+    attn_implementation: str | None = None,
+    gpu_name: str | None = None,
+) -> Precision:
     """The precision for ``engine`` on this hardware; explicit settings are checked, not trusted.
 
     Raises :class:`UnsupportedHardware` for a combination in no row of the module's table.
@@ -82,14 +90,21 @@ def choose_precision(cuda_available: bool, capability: tuple[int, int] | None, f
         raise UnsupportedHardware(f"device {device!r}: use 'cpu', 'cuda' or 'cuda:N'")
     if wants_cuda and (not cuda_available or capability is None):
         raise UnsupportedHardware(f"device {device!r} was asked for, but torch sees no CUDA GPU")
-    cuda_device = (device if device and device.startswith("cuda") else "cuda")
+    cuda_device = device if device and device.startswith("cuda") else "cuda"
     if engine == "deepseek-ocr":
         return _v1(wants_cuda, capability, flash_attn_available, cuda_device, dtype, attn_implementation, gpu_name)
     return _v2(wants_cuda, capability, flash_attn_available, cuda_device, dtype, attn_implementation, gpu_name)
 
 
-def _v2(cuda: bool, capability: tuple[int, int] | None, flash: bool, cuda_device: str, dtype: str | None,
-        attn: str | None, gpu_name: str | None) -> Precision:
+def _v2(
+    cuda: bool,
+    capability: tuple[int, int] | None,
+    flash: bool,
+    cuda_device: str,
+    dtype: str | None,
+    attn: str | None,
+    gpu_name: str | None,
+) -> Precision:
     if not cuda:
         if dtype == "float16":
             raise UnsupportedHardware("deepseek-ocr-2 on the CPU runs in float32 (or bfloat16), not float16")
@@ -99,44 +114,65 @@ def _v2(cuda: bool, capability: tuple[int, int] | None, flash: bool, cuda_device
     assert capability is not None
     where = _gpu_words(capability, gpu_name)
     if capability[0] < 7:
-        raise UnsupportedHardware(f"deepseek-ocr-2 needs a Volta or newer GPU (compute capability >= 7.0); {where} "
-                                  "is older. Use the CPU or another GPU.")
+        raise UnsupportedHardware(
+            f"deepseek-ocr-2 needs a Volta or newer GPU (compute capability >= 7.0); {where} "
+            "is older. Use the CPU or another GPU."
+        )
     if capability[0] < 8:
         if dtype == "bfloat16":
-            raise UnsupportedHardware(f"{where} has no bfloat16 arithmetic: run deepseek-ocr-2 in float16 "
-                                      "(the default here) or float32")
+            raise UnsupportedHardware(
+                f"{where} has no bfloat16 arithmetic: run deepseek-ocr-2 in float16 (the default here) or float32"
+            )
         if attn == "flash_attention_2":
-            raise UnsupportedHardware(f"FlashAttention 2 needs an Ampere or newer GPU; {where} is not: "
-                                      "use sdpa (the default here)")
+            raise UnsupportedHardware(
+                f"FlashAttention 2 needs an Ampere or newer GPU; {where} is not: use sdpa (the default here)"
+            )
         return Precision(cuda_device, dtype or "float16", attn or "sdpa")
     if attn == "flash_attention_2" and not flash:
-        raise UnsupportedHardware("attention flash_attention_2 was asked for, but the flash_attn package is not "
-                                  "installed: install flash-attn or use sdpa")
+        raise UnsupportedHardware(
+            "attention flash_attention_2 was asked for, but the flash_attn package is not "
+            "installed: install flash-attn or use sdpa"
+        )
     return Precision(cuda_device, dtype or "bfloat16", attn or ("flash_attention_2" if flash else "sdpa"))
 
 
-def _v1(cuda: bool, capability: tuple[int, int] | None, flash: bool, cuda_device: str, dtype: str | None,
-        attn: str | None, gpu_name: str | None) -> Precision:
-    instead = ("use the 'deepseek-ocr-2' engine, or serve DeepSeek-OCR 2 with vLLM and use 'openai-compatible' "
-               "(docs/vllm.md)")
+def _v1(
+    cuda: bool,
+    capability: tuple[int, int] | None,
+    flash: bool,
+    cuda_device: str,
+    dtype: str | None,
+    attn: str | None,
+    gpu_name: str | None,
+) -> Precision:
+    instead = (
+        "use the 'deepseek-ocr-2' engine, or serve DeepSeek-OCR 2 with vLLM and use 'openai-compatible' (docs/vllm.md)"
+    )
     if not cuda:
-        raise UnsupportedHardware(f"deepseek-ocr (v1) runs only on an NVIDIA GPU: its remote code calls .cuda(); "
-                                  f"{instead}")
+        raise UnsupportedHardware(
+            f"deepseek-ocr (v1) runs only on an NVIDIA GPU: its remote code calls .cuda(); {instead}"
+        )
     assert capability is not None
     if capability[0] < 8:
         raise UnsupportedHardware(
             f"deepseek-ocr (v1) needs bfloat16 (its remote code hard-codes bf16 autocast and image casts), which "
             f"{_gpu_words(capability, gpu_name)} lacks (Ampere or newer needed); on a T4/g4dn {instead} "
-            "in float16")
+            "in float16"
+        )
     if dtype not in (None, V1_REMOTE_DTYPE):
-        raise UnsupportedHardware(f"deepseek-ocr (v1) runs only in {V1_REMOTE_DTYPE}: its remote code hard-codes "
-                                  f"bf16 (asked for {dtype})")
+        raise UnsupportedHardware(
+            f"deepseek-ocr (v1) runs only in {V1_REMOTE_DTYPE}: its remote code hard-codes bf16 (asked for {dtype})"
+        )
     if attn is not None and attn not in V1_REMOTE_ATTENTIONS:
-        raise UnsupportedHardware(f"deepseek-ocr (v1)'s remote code supports attention "
-                                  f"{' or '.join(V1_REMOTE_ATTENTIONS)} only (asked for {attn})")
+        raise UnsupportedHardware(
+            f"deepseek-ocr (v1)'s remote code supports attention "
+            f"{' or '.join(V1_REMOTE_ATTENTIONS)} only (asked for {attn})"
+        )
     if attn == "flash_attention_2" and not flash:
-        raise UnsupportedHardware("attention flash_attention_2 was asked for, but the flash_attn package is not "
-                                  "installed: install flash-attn or use eager")
+        raise UnsupportedHardware(
+            "attention flash_attention_2 was asked for, but the flash_attn package is not "
+            "installed: install flash-attn or use eager"
+        )
     return Precision(cuda_device, V1_REMOTE_DTYPE, attn or ("flash_attention_2" if flash else "eager"))
 
 
@@ -145,8 +181,13 @@ def installed(package: str) -> bool:
     return importlib.util.find_spec(package) is not None
 
 
-def detect_precision(engine: str = "deepseek-ocr-2", *, device: str | None = None, dtype: str | None = None,
-                     attn_implementation: str | None = None) -> Precision:
+def detect_precision(
+    engine: str = "deepseek-ocr-2",
+    *,
+    device: str | None = None,
+    dtype: str | None = None,
+    attn_implementation: str | None = None,
+) -> Precision:
     """:func:`choose_precision` for this machine (the GPU ``device`` names, else the current one), logged."""
     import torch
 
@@ -155,10 +196,26 @@ def detect_precision(engine: str = "deepseek-ocr-2", *, device: str | None = Non
     capability = torch.cuda.get_device_capability(index) if cuda else None
     name = torch.cuda.get_device_name(index) if cuda else None
     flash = installed("flash_attn")
-    choice = choose_precision(cuda, capability, flash, engine=engine, device=device, dtype=dtype,
-                              attn_implementation=attn_implementation, gpu_name=name)
-    log.info("%s precision: %s %s attn=%s (GPU %s, compute capability %s, flash_attn %s)", engine, choice.device,
-             choice.dtype, choice.attn_implementation, name, capability, "installed" if flash else "missing")
+    choice = choose_precision(
+        cuda,
+        capability,
+        flash,
+        engine=engine,
+        device=device,
+        dtype=dtype,
+        attn_implementation=attn_implementation,
+        gpu_name=name,
+    )
+    log.info(
+        "%s precision: %s %s attn=%s (GPU %s, compute capability %s, flash_attn %s)",
+        engine,
+        choice.device,
+        choice.dtype,
+        choice.attn_implementation,
+        name,
+        capability,
+        "installed" if flash else "missing",
+    )
     return choice
 
 

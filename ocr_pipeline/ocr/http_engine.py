@@ -14,8 +14,14 @@ class HttpEngine(ServiceEngine):
 
     name = "http"
 
-    def __init__(self, base_url: str = "http://127.0.0.1:8080", *, timeout: float = 300.0,
-                 headers: dict[str, str] | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        base_url: str = "http://127.0.0.1:8080",
+        *,
+        timeout: float = 300.0,
+        headers: dict[str, str] | None = None,
+        **options: Any,
+    ) -> None:
         super().__init__(**options)
         self.url = base_url.rstrip("/") + "/invocations"
         self.timeout = timeout
@@ -29,8 +35,9 @@ class HttpEngine(ServiceEngine):
         except urllib.error.HTTPError as error:
             detail = error.read()[:500].decode(errors="replace")
             if error.code in RETRY_STATUS:
-                raise TransientError(f"HTTP {error.code}: {detail}",
-                                     retry_after_seconds(error.headers.get("Retry-After"))) from error
+                raise TransientError(
+                    f"HTTP {error.code}: {detail}", retry_after_seconds(error.headers.get("Retry-After"))
+                ) from error
             raise RuntimeError(f"HTTP {error.code} from {self.url}: {detail}") from error
         except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
             raise TransientError(f"cannot reach {self.url}: {error}") from error

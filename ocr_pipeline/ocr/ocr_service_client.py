@@ -59,8 +59,9 @@ class ServiceEngine:
 
     name = "service"
 
-    def __init__(self, *, prompt: str | None = None, concurrency: int = 4, retries: int = 3,
-                 backoff: float = 0.5) -> None:
+    def __init__(
+        self, *, prompt: str | None = None, concurrency: int = 4, retries: int = 3, backoff: float = 0.5
+    ) -> None:
         self.prompt = prompt
         self.concurrency = max(1, concurrency)
         self.retries = retries

@@ -75,13 +75,26 @@ class OpenAICompatibleEngine:
 
     name = "openai-compatible"
 
-    def __init__(self, base_url: str = "http://127.0.0.1:8000/v1", model: str | None = None, *,
-                 model_path: str | None = None, api_key: str | None = None, prompt: str = "grounding",
-                 max_tokens: int | None = None, concurrency: int = 8, batch_size: int | None = None,
-                 timeout: float = 300.0, retries: int = 3,
-                 backoff: float = 1.0, ngram_size: int = 30, ngram_window: int = 90,
-                 whitelist_token_ids: Sequence[int] = WHITELIST_TOKEN_IDS, vllm_xargs: bool = True,
-                 check_server: bool = True) -> None:
+    def __init__(
+        self,
+        base_url: str = "http://127.0.0.1:8000/v1",
+        model: str | None = None,
+        *,
+        model_path: str | None = None,
+        api_key: str | None = None,
+        prompt: str = "grounding",
+        max_tokens: int | None = None,
+        concurrency: int = 8,
+        batch_size: int | None = None,
+        timeout: float = 300.0,
+        retries: int = 3,
+        backoff: float = 1.0,
+        ngram_size: int = 30,
+        ngram_window: int = 90,
+        whitelist_token_ids: Sequence[int] = WHITELIST_TOKEN_IDS,
+        vllm_xargs: bool = True,
+        check_server: bool = True,
+    ) -> None:
         """``model`` (or ``model_path``, as ``OCR_PIPELINE_MODEL_PATH`` gives it) is the name the server
         serves: ``vllm serve X`` serves ``X`` unless ``--served-model-name`` says otherwise.
         ``batch_size`` (the resource's pages per call), when given, is how many pages are in flight at once
@@ -99,8 +112,15 @@ class OpenAICompatibleEngine:
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
-        self.xargs = ({"ngram_size": ngram_size, "window_size": ngram_window,
-                       "whitelist_token_ids": [int(t) for t in whitelist_token_ids]} if vllm_xargs else None)
+        self.xargs = (
+            {
+                "ngram_size": ngram_size,
+                "window_size": ngram_window,
+                "whitelist_token_ids": [int(t) for t in whitelist_token_ids],
+            }
+            if vllm_xargs
+            else None
+        )
         self.check_server = check_server
         self._checked = False
         self._lock = threading.Lock()
@@ -135,14 +155,17 @@ class OpenAICompatibleEngine:
             entries = listing.get("data") if isinstance(listing, dict) else None
             served = {m.get("id"): m for m in entries or [] if isinstance(m, dict)}
             if served and self.model not in served:
-                raise ValueError(f"{self.base_url} serves {', '.join(map(str, served))}, not {self.model!r}: set "
-                                 "OCR_PIPELINE_MODEL_PATH (or the engine's model) to the served name")
+                raise ValueError(
+                    f"{self.base_url} serves {', '.join(map(str, served))}, not {self.model!r}: set "
+                    "OCR_PIPELINE_MODEL_PATH (or the engine's model) to the served name"
+                )
             limit = (served.get(self.model) or {}).get("max_model_len")
             if isinstance(limit, int) and self.max_tokens is not None and self.max_tokens + MAX_PROMPT_TOKENS > limit:
                 raise ValueError(
                     f"max_tokens={self.max_tokens} does not fit the server's max_model_len={limit} next to a page's "
                     f"prompt (up to {MAX_PROMPT_TOKENS} tokens): use max_tokens <= {limit - MAX_PROMPT_TOKENS}, or "
-                    "leave it unset so the server allows the rest of the context")
+                    "leave it unset so the server allows the rest of the context"
+                )
 
     def _one(self, page: PageImage) -> PageText:
         started = time.perf_counter()
@@ -150,8 +173,15 @@ class OpenAICompatibleEngine:
             choice = self._post(self._payload(page))["choices"][0]
             raw = choice["message"].get("content") or ""
             offsets, probs = _logprob_spans(choice.get("logprobs"), len(raw))
-            return build_page(self.name, raw, page.ref, time.perf_counter() - started, offsets=offsets,
-                              probs=probs, complete=choice.get("finish_reason") == "stop")
+            return build_page(
+                self.name,
+                raw,
+                page.ref,
+                time.perf_counter() - started,
+                offsets=offsets,
+                probs=probs,
+                complete=choice.get("finish_reason") == "stop",
+            )
         except Exception as exc:  # noqa: BLE001 - one bad page must not stop the others
             log.warning("page %s failed: %s", page.ref, exc)
             return failed_page(self.name, f"{type(exc).__name__}: {exc}", time.perf_counter() - started)
@@ -162,9 +192,15 @@ class OpenAICompatibleEngine:
         data_url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
         payload: dict[str, Any] = {
             "model": self.model,
-            "messages": [{"role": "user", "content": [
-                {"type": "image_url", "image_url": {"url": data_url}},
-                {"type": "text", "text": self.prompt}]}],
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "image_url", "image_url": {"url": data_url}},
+                        {"type": "text", "text": self.prompt},
+                    ],
+                }
+            ],
             "temperature": 0,
             "skip_special_tokens": False,
             "logprobs": True,

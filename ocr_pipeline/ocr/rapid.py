@@ -36,7 +36,7 @@ class RapidOcrEngine:
         started = time.perf_counter()
         try:
             output = self._ocr(np.asarray(page.image.convert("RGB")), return_word_box=True)
-        except Exception as error:  # one bad page must not fail the batch
+        except Exception as error:  # noqa: BLE001 - one bad page must not fail the batch
             return failed_page(self.name, f"rapidocr failed: {error}", time.perf_counter() - started)
         seconds = time.perf_counter() - started
         if output.boxes is None or not len(output.boxes):
@@ -46,8 +46,9 @@ class RapidOcrEngine:
         lines = tuple(
             segment
             for box, text, score, line_words in zip(np.asarray(output.boxes), output.txts, output.scores, words)
-            for segment in split_at_gaps(str(text), _bounds(upright(box)), float(score),
-                                         [(w[0], w[1], upright(w[2])) for w in line_words])
+            for segment in split_at_gaps(
+                str(text), _bounds(upright(box)), float(score), [(w[0], w[1], upright(w[2])) for w in line_words]
+            )
         )
         confidence = float(np.mean([line.confidence for line in lines]))
         return PageText(self.name, lines, confidence=confidence, seconds=seconds, status=PageStatus.OK)
@@ -65,8 +66,11 @@ class Deskew:
     columns and gutters stand upright for reading order (a gutter is a vertical strip)."""
 
     def __init__(self, boxes: np.ndarray, cx: float, cy: float) -> None:
-        angles = [math.atan2(b[1][1] - b[0][1], b[1][0] - b[0][0]) for b in boxes
-                  if b.shape == (4, 2) and b[1][0] - b[0][0] > 4 * abs(b[3][1] - b[0][1])]
+        angles = [
+            math.atan2(b[1][1] - b[0][1], b[1][0] - b[0][0])
+            for b in boxes
+            if b.shape == (4, 2) and b[1][0] - b[0][0] > 4 * abs(b[3][1] - b[0][1])
+        ]
         self.angle = float(np.median(angles)) if angles else 0.0
         self.cx, self.cy = cx, cy
 

@@ -16,8 +16,17 @@ class SageMakerEngine(ServiceEngine):
 
     name = "sagemaker"
 
-    def __init__(self, endpoint_name: str, *, region: str | None = None, endpoint_url: str | None = None,
-                 timeout: float = 300.0, botocore_retries: int = 5, client: Any = None, **options: Any) -> None:
+    def __init__(
+        self,
+        endpoint_name: str,
+        *,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        timeout: float = 300.0,
+        botocore_retries: int = 5,
+        client: Any = None,
+        **options: Any,
+    ) -> None:
         super().__init__(**options)
         self.endpoint_name = endpoint_name
         if client is None:
@@ -25,17 +34,24 @@ class SageMakerEngine(ServiceEngine):
             from botocore.config import Config
 
             client = boto3.client(
-                "sagemaker-runtime", region_name=region, endpoint_url=endpoint_url,
-                config=Config(read_timeout=timeout, max_pool_connections=self.concurrency,
-                              retries={"mode": "standard", "max_attempts": botocore_retries}))
+                "sagemaker-runtime",
+                region_name=region,
+                endpoint_url=endpoint_url,
+                config=Config(
+                    read_timeout=timeout,
+                    max_pool_connections=self.concurrency,
+                    retries={"mode": "standard", "max_attempts": botocore_retries},
+                ),
+            )
         self.client = client
 
     def _invoke(self, body: bytes) -> bytes:
         from botocore.exceptions import ClientError
 
         try:
-            response = self.client.invoke_endpoint(EndpointName=self.endpoint_name, Body=body,
-                                                   ContentType="application/json", Accept="application/json")
+            response = self.client.invoke_endpoint(
+                EndpointName=self.endpoint_name, Body=body, ContentType="application/json", Accept="application/json"
+            )
         except ClientError as error:
             details = error.response
             status = details.get("OriginalStatusCode")

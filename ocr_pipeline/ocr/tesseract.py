@@ -36,7 +36,10 @@ class TesseractEngine:
         try:
             completed = subprocess.run(
                 [self._binary, "stdin", "stdout", "-l", self._language, "--psm", "3", "tsv"],
-                input=png.getvalue(), capture_output=True, timeout=self._timeout, check=True,
+                input=png.getvalue(),
+                capture_output=True,
+                timeout=self._timeout,
+                check=True,
             )
         except (subprocess.SubprocessError, OSError) as error:
             return failed_page(self.name, f"tesseract failed: {error}", time.perf_counter() - started)

@@ -59,8 +59,10 @@ def page_geometry(width_pt: float, height_pt: float, limits: PageLimits) -> Page
 
 
 def too_large_reason(geometry: PageGeometry, limits: PageLimits) -> str:
-    return (f"page too large: {geometry.width_pt:.0f} x {geometry.height_pt:.0f} pt cannot be rendered under "
-            f"{limits.max_pixels} pixels even at 1 dpi")
+    return (
+        f"page too large: {geometry.width_pt:.0f} x {geometry.height_pt:.0f} pt cannot be rendered under "
+        f"{limits.max_pixels} pixels even at 1 dpi"
+    )
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,9 @@ class _RunReader:
                 pdfium_c.FPDFPageObj_GetMatrix(obj, self.matrix)
                 m = self.matrix
                 inner = _compose((m.a, m.b, m.c, m.d, m.e, m.f), outer)
-                self.walk(pdfium_c.FPDFFormObj_CountObjects(obj), lambda i, o=obj: pdfium_c.FPDFFormObj_GetObject(o, i), inner)
+                self.walk(
+                    pdfium_c.FPDFFormObj_CountObjects(obj), lambda i, o=obj: pdfium_c.FPDFFormObj_GetObject(o, i), inner
+                )
 
     def _text(self, obj, outer: Matrix) -> None:
         length = pdfium_c.FPDFTextObj_GetText(obj, self.textpage, self.wide, len(self.buffer))
@@ -177,8 +179,12 @@ def _line(runs: list[_Run], page_height: float, scale: float) -> Line:
             bold_chars = len(text)
     return Line(
         text=" ".join(text.split()) if "  " in text else text,
-        box=(min(r.left for r in runs) * scale, (page_height - max(r.top for r in runs)) * scale,
-             max(r.right for r in runs) * scale, (page_height - min(r.bottom for r in runs)) * scale),
+        box=(
+            min(r.left for r in runs) * scale,
+            (page_height - max(r.top for r in runs)) * scale,
+            max(r.right for r in runs) * scale,
+            (page_height - min(r.bottom for r in runs)) * scale,
+        ),
         size=round(max(r.size for r in runs), 2),
         bold_chars=bold_chars,
     )

@@ -40,7 +40,7 @@ def human_loop_name(task: ReviewTask) -> str:
     Stable for a task version (a retried start finds the same loop); a new version gets a new loop.
     """
     suffix = f"-{hashlib.sha256(task.task_id.encode()).hexdigest()[:10]}-v{task.version}"
-    slug = re.sub(r"[^a-z0-9]+", "-", task.task_id.lower())[:MAX_NAME - len(suffix)].strip("-")
+    slug = re.sub(r"[^a-z0-9]+", "-", task.task_id.lower())[: MAX_NAME - len(suffix)].strip("-")
     return (slug + suffix).lstrip("-")
 
 
@@ -48,15 +48,25 @@ def human_loop_input(task: ReviewTask) -> dict[str, Any]:
     """The loop's ``InputContent``: what the worker template renders (``task.input.*``)."""
     if not task.image_uri or not task.image_uri.startswith("s3://"):
         raise ValueError(f"task {task.task_id} needs an s3:// page image for A2I, has {task.image_uri!r}")
-    return {"taskId": task.task_id, "version": task.version, "documentId": task.document_id, "page": task.page,
-            "imageUri": task.image_uri, "entries": list(task.entries), "reasons": list(task.reasons)}
+    return {
+        "taskId": task.task_id,
+        "version": task.version,
+        "documentId": task.document_id,
+        "page": task.page,
+        "imageUri": task.image_uri,
+        "entries": list(task.entries),
+        "reasons": list(task.reasons),
+    }
 
 
 def start_request(task: ReviewTask, flow_definition_arn: str) -> dict[str, Any]:
     """Keyword arguments for ``start_human_loop``."""
-    return {"HumanLoopName": human_loop_name(task), "FlowDefinitionArn": flow_definition_arn,
-            "HumanLoopInput": {"InputContent": json.dumps(human_loop_input(task), ensure_ascii=False)},
-            "DataAttributes": {"ContentClassifiers": CONTENT_CLASSIFIERS}}
+    return {
+        "HumanLoopName": human_loop_name(task),
+        "FlowDefinitionArn": flow_definition_arn,
+        "HumanLoopInput": {"InputContent": json.dumps(human_loop_input(task), ensure_ascii=False)},
+        "DataAttributes": {"ContentClassifiers": CONTENT_CLASSIFIERS},
+    }
 
 
 def _no_courses(value: Any) -> bool:
@@ -82,8 +92,9 @@ def parse_answer(human_answer: dict[str, Any], tier: int = 1) -> Answer:
         entries = json.loads(entries) if isinstance(entries, str) else entries
         if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
             raise A2IResultError(f"entries must be a list of objects, got {entries!r}")
-        return replace(Answer.build(f"{LOOP_PREFIX}{worker}", entries, _no_courses(content.get("no_courses")), tier),
-                       at=submitted)
+        return replace(
+            Answer.build(f"{LOOP_PREFIX}{worker}", entries, _no_courses(content.get("no_courses")), tier), at=submitted
+        )
     except A2IResultError as error:
         raise A2IResultError(f"answer by {human_answer.get('workerId')!r}: {error}") from error
     except (KeyError, TypeError, AttributeError, ValueError) as error:
@@ -114,15 +125,18 @@ def record_answers(task: ReviewTask, answers: Sequence[Answer], agreement: float
 
 def released(task: ReviewTask) -> ReviewTask:
     """The task back in the queue after its loop failed or was stopped (a new version, so a new loop name)."""
-    status = task.status if task.status is TaskStatus.ESCALATED else (
-        TaskStatus.ANSWERED if task.answers else TaskStatus.OPEN)
+    status = (
+        task.status
+        if task.status is TaskStatus.ESCALATED
+        else (TaskStatus.ANSWERED if task.answers else TaskStatus.OPEN)
+    )
     return task.next_version(status=status, claimed_by=None)
 
 
 def loop_of(task: ReviewTask) -> str | None:
     """The human loop a task is under, if any."""
     claimed = task.claimed_by or ""
-    return claimed[len(LOOP_PREFIX):] if claimed.startswith(LOOP_PREFIX) else None
+    return claimed[len(LOOP_PREFIX) :] if claimed.startswith(LOOP_PREFIX) else None
 
 
 class A2IHumanLoops:
@@ -131,8 +145,17 @@ class A2IHumanLoops:
     ``tier`` is the tier of the flow definition's workers (2 for one that settles escalated tasks).
     """
 
-    def __init__(self, store: ReviewStore, flow_definition_arn: str, *, tier: int = 1, agreement: float = 0.6,
-                 client: Any = None, endpoint_url: str | None = None, region: str | None = None) -> None:
+    def __init__(
+        self,
+        store: ReviewStore,
+        flow_definition_arn: str,
+        *,
+        tier: int = 1,
+        agreement: float = 0.6,
+        client: Any = None,
+        endpoint_url: str | None = None,
+        region: str | None = None,
+    ) -> None:
         self.store = store
         self.flow_definition_arn = flow_definition_arn
         self.tier = tier

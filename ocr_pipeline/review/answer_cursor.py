@@ -65,8 +65,9 @@ def advance(cursor: AnswerCursor, listed: Sequence[ReviewTask]) -> tuple[list[Re
     return fresh, AnswerCursor(watermark, handled)
 
 
-def read_window(list_since: Callable[[str | None], Sequence[ReviewTask]], since: str | None,
-                page_size: int) -> list[ReviewTask]:
+def read_window(
+    list_since: Callable[[str | None], Sequence[ReviewTask]], since: str | None, page_size: int
+) -> list[ReviewTask]:
     """Every task from ``since`` on, following pages of ``page_size`` (each page starts at the last stamp read)."""
     tasks: dict[str, ReviewTask] = {}
     while True:

@@ -51,8 +51,14 @@ class TokenAuth:
     same one); ``session_seconds`` is a session's lifetime; ``clock`` is for tests.
     """
 
-    def __init__(self, tokens: Mapping[str, Reviewer], *, secret: bytes | None = None,
-                 session_seconds: int = SESSION_SECONDS, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        tokens: Mapping[str, Reviewer],
+        *,
+        secret: bytes | None = None,
+        session_seconds: int = SESSION_SECONDS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         if not tokens or any(len(token) < 8 for token in tokens):
             raise ValueError("configure at least one review token, each at least 8 characters long")
         if secret is not None and len(secret) < MIN_SECRET_BYTES:
@@ -97,8 +103,15 @@ class TokenAuth:
         reviewer = self.check(token)
         if reviewer is None:
             raise ValueError("not a configured token")
-        payload = json.dumps({"name": reviewer.name, "tier": reviewer.tier, "key": self._fingerprint(token),
-                              "exp": int(self._clock()) + self.session_seconds}, separators=(",", ":")).encode()
+        payload = json.dumps(
+            {
+                "name": reviewer.name,
+                "tier": reviewer.tier,
+                "key": self._fingerprint(token),
+                "exp": int(self._clock()) + self.session_seconds,
+            },
+            separators=(",", ":"),
+        ).encode()
         return f"{_b64(payload)}.{_b64(self._mac(b'session', payload))}"
 
     def session_reviewer(self, value: str | None) -> Reviewer | None:
@@ -142,9 +155,18 @@ class LoginThrottle:
     stays bounded however many addresses an attacker uses; the global limit still holds then.
     """
 
-    def __init__(self, *, free_failures: int = 5, base_delay: float = 1.0, max_delay: float = 900.0,
-                 forget_after: float = 3600.0, global_failures: int = 60, global_window: float = 60.0,
-                 max_addresses: int = 10_000, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        free_failures: int = 5,
+        base_delay: float = 1.0,
+        max_delay: float = 900.0,
+        forget_after: float = 3600.0,
+        global_failures: int = 60,
+        global_window: float = 60.0,
+        max_addresses: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.free_failures, self.base_delay, self.max_delay = free_failures, base_delay, max_delay
         self.forget_after, self.global_window, self.max_addresses = forget_after, global_window, max_addresses
         self._clock = clock

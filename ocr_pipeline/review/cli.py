@@ -32,27 +32,55 @@ def parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the review queue and task pages")
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: loopback only)")
     serve.add_argument("--port", type=int, default=8766)
-    serve.add_argument("--store", default=os.environ.get("OCR_PIPELINE_REVIEW_STORE_URI", DEFAULT_STORE),
-                       help="sqlite:///path.db or dynamodb://table (env OCR_PIPELINE_REVIEW_STORE_URI)")
+    serve.add_argument(
+        "--store",
+        default=os.environ.get("OCR_PIPELINE_REVIEW_STORE_URI", DEFAULT_STORE),
+        help="sqlite:///path.db or dynamodb://table (env OCR_PIPELINE_REVIEW_STORE_URI)",
+    )
     one = serve.add_mutually_exclusive_group()
-    one.add_argument("--token-file", type=Path,
-                     help=f"a file holding one reviewer's token, tier 2, named --reviewer (or env {TOKEN_ENV})")
-    one.add_argument("--token", help="one reviewer's token on the command line: other users see it in ps, "
-                                     "prefer --token-file or env " + TOKEN_ENV)
-    serve.add_argument("--reviewer", default=os.environ.get("USER", "reviewer"),
-                       help="the name the --token-file/--token/env token reviews as")
-    serve.add_argument("--tokens-file", type=Path,
-                       help=f'JSON {{"<token>": {{"name": "alice", "tier": 1}}, ...}} (or the same JSON in env {TOKENS_ENV})')
-    serve.add_argument("--session-secret-file", type=Path,
-                       help=f"a file holding the key (at least {MIN_SECRET_BYTES} bytes) that signs login sessions, "
-                            f"the same for every replica (or env {SECRET_ENV}; default: random, sessions end on restart)")
-    serve.add_argument("--session-hours", type=float, default=SESSION_SECONDS / 3600,
-                       help="how long a login lasts (default %(default)g)")
+    one.add_argument(
+        "--token-file",
+        type=Path,
+        help=f"a file holding one reviewer's token, tier 2, named --reviewer (or env {TOKEN_ENV})",
+    )
+    one.add_argument(
+        "--token",
+        help="one reviewer's token on the command line: other users see it in ps, "
+        "prefer --token-file or env " + TOKEN_ENV,
+    )
+    serve.add_argument(
+        "--reviewer",
+        default=os.environ.get("USER", "reviewer"),
+        help="the name the --token-file/--token/env token reviews as",
+    )
+    serve.add_argument(
+        "--tokens-file",
+        type=Path,
+        help=f'JSON {{"<token>": {{"name": "alice", "tier": 1}}, ...}} (or the same JSON in env {TOKENS_ENV})',
+    )
+    serve.add_argument(
+        "--session-secret-file",
+        type=Path,
+        help=f"a file holding the key (at least {MIN_SECRET_BYTES} bytes) that signs login sessions, "
+        f"the same for every replica (or env {SECRET_ENV}; default: random, sessions end on restart)",
+    )
+    serve.add_argument(
+        "--session-hours",
+        type=float,
+        default=SESSION_SECONDS / 3600,
+        help="how long a login lasts (default %(default)g)",
+    )
     serve.add_argument("--agreement", type=float, default=0.6, help="share of answers that must agree per field")
-    serve.add_argument("--endpoint-url", default=os.environ.get("OCR_PIPELINE_S3_ENDPOINT_URL"),
-                       help="S3/DynamoDB-compatible endpoint (MinIO, moto)")
-    serve.add_argument("--secure-cookie", action="store_true",
-                       help="mark the cookies Secure (behind an HTTPS proxy; requests arriving as https get it anyway)")
+    serve.add_argument(
+        "--endpoint-url",
+        default=os.environ.get("OCR_PIPELINE_S3_ENDPOINT_URL"),
+        help="S3/DynamoDB-compatible endpoint (MinIO, moto)",
+    )
+    serve.add_argument(
+        "--secure-cookie",
+        action="store_true",
+        help="mark the cookies Secure (behind an HTTPS proxy; requests arriving as https get it anyway)",
+    )
     return parser
 
 
@@ -76,10 +104,11 @@ def configure(args: argparse.Namespace, warnings: list[str]) -> TokenAuth:
         if os.environ.get(TOKENS_ENV):
             tokens.update(parse_tokens(os.environ[TOKENS_ENV]))
     except (ValueError, KeyError, TypeError, AttributeError) as error:
-        raise ConfigError(f"reviewer tokens are not {{\"<token>\": {{\"name\": ..., \"tier\": ...}}}}: {error}") from error
+        raise ConfigError(f'reviewer tokens are not {{"<token>": {{"name": ..., "tier": ...}}}}: {error}') from error
     if args.token:
-        warnings.append("--token is visible to other users of this machine (ps); use --token-file or "
-                        f"{TOKEN_ENV} instead")
+        warnings.append(
+            f"--token is visible to other users of this machine (ps); use --token-file or {TOKEN_ENV} instead"
+        )
         token = args.token
     elif args.token_file:
         token = next(iter(_read(args.token_file, "token file", warnings).splitlines()), "").strip()
@@ -114,8 +143,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ocr_pipeline.review.web import create_app
 
     store = open_review_store(args.store, endpoint_url=args.endpoint_url)
-    app = create_app(store, auth, read_image=partial(read_image, endpoint_url=args.endpoint_url),
-                     agreement=args.agreement, secure_cookie=args.secure_cookie)
+    app = create_app(
+        store,
+        auth,
+        read_image=partial(read_image, endpoint_url=args.endpoint_url),
+        agreement=args.agreement,
+        secure_cookie=args.secure_cookie,
+    )
     print(f"review queue on http://{args.host}:{args.port}/ (store {args.store})", flush=True)
     for warning in warnings:  # after the banner, whose line tools wait for
         print(f"ocr-pipeline review: warning: {warning}", file=sys.stderr, flush=True)

@@ -24,8 +24,13 @@ STATUS_INDEX = "by_status"
 
 
 def _item(task: ReviewTask) -> dict[str, Any]:
-    return {"task_id": task.task_id, "status": task.status.value, "updated_at": task.updated_at,
-            "version": task.version, "data": json.dumps(task.to_dict())}
+    return {
+        "task_id": task.task_id,
+        "status": task.status.value,
+        "updated_at": task.updated_at,
+        "version": task.version,
+        "data": json.dumps(task.to_dict()),
+    }
 
 
 def _conditional_failure(error: ClientError) -> bool:
@@ -36,7 +41,9 @@ class DynamoReviewStore:
     """Review tasks in one table; a missing table fails every call with one :class:`StorageError` naming the
     table, its region and ``OCR_PIPELINE_REVIEW_STORE_URI`` (production tables come from docs/deploy.md)."""
 
-    def __init__(self, table_name: str, *, resource=None, endpoint_url: str | None = None, region: str | None = None) -> None:
+    def __init__(
+        self, table_name: str, *, resource=None, endpoint_url: str | None = None, region: str | None = None
+    ) -> None:
         self.resource = resource or dynamodb_client(endpoint_url=endpoint_url, region=region)
         self.table_name = table_name
         self.table = self.resource.Table(table_name)
@@ -49,14 +56,20 @@ class DynamoReviewStore:
         self.resource.create_table(
             TableName=self.table_name,
             BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": name, "AttributeType": "S"}
-                                  for name in ("task_id", "status", "updated_at")],
+            AttributeDefinitions=[
+                {"AttributeName": name, "AttributeType": "S"} for name in ("task_id", "status", "updated_at")
+            ],
             KeySchema=[{"AttributeName": "task_id", "KeyType": "HASH"}],
-            GlobalSecondaryIndexes=[{
-                "IndexName": STATUS_INDEX,
-                "KeySchema": [{"AttributeName": "status", "KeyType": "HASH"}, {"AttributeName": "updated_at", "KeyType": "RANGE"}],
-                "Projection": {"ProjectionType": "ALL"},
-            }],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": STATUS_INDEX,
+                    "KeySchema": [
+                        {"AttributeName": "status", "KeyType": "HASH"},
+                        {"AttributeName": "updated_at", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
         )
         self.table.wait_until_exists()
 
@@ -71,7 +84,8 @@ class DynamoReviewStore:
             raise StorageError(
                 f"DynamoDB review table {self.table_name} does not exist in {region} (set by "
                 "OCR_PIPELINE_REVIEW_STORE_URI=dynamodb://<table>): create it as in docs/deploy.md, or point the "
-                "variable at the table that holds the review tasks") from None
+                "variable at the table that holds the review tasks"
+            ) from None
 
     def add(self, task: ReviewTask) -> bool:
         try:
@@ -98,8 +112,9 @@ class DynamoReviewStore:
             raise
         return task
 
-    def list(self, statuses: Sequence[TaskStatus] = OPEN_STATUSES, updated_since: str | None = None,
-             limit: int = 500) -> list[ReviewTask]:
+    def list(
+        self, statuses: Sequence[TaskStatus] = OPEN_STATUSES, updated_since: str | None = None, limit: int = 500
+    ) -> list[ReviewTask]:
         items: list[dict[str, Any]] = []
         for status in statuses:
             condition = Key("status").eq(status.value)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
@@ -24,7 +24,7 @@ class TaskStatus(str, Enum):
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def task_id_for(document_id: str, page: int) -> str:
@@ -74,8 +74,14 @@ def clean_entry(entry: dict[str, Any]) -> dict[str, Any]:
         raise ValueError("every entry needs a course code")
     cleaned = {name: _text(entry.get(name)) for name in ("title", "description", "prerequisites")}
     low, high = _credits(entry)
-    return {"course_code": code, "title": cleaned["title"], "credits_min": low, "credits_max": high,
-            "description": cleaned["description"], "prerequisites": cleaned["prerequisites"]}
+    return {
+        "course_code": code,
+        "title": cleaned["title"],
+        "credits_min": low,
+        "credits_max": high,
+        "description": cleaned["description"],
+        "prerequisites": cleaned["prerequisites"],
+    }
 
 
 @dataclass(frozen=True)
@@ -139,12 +145,13 @@ class ReviewTask:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ReviewTask:
-        return cls(**{
-            **data,
-            "entries": tuple(data["entries"]),
-            "reasons": tuple(data["reasons"]),
-            "status": TaskStatus(data["status"]),
-            "answers": tuple(Answer.from_dict(a) for a in data["answers"]),
-            "result": Answer.from_dict(data["result"]) if data.get("result") else None,
-        })
-
+        return cls(
+            **{
+                **data,
+                "entries": tuple(data["entries"]),
+                "reasons": tuple(data["reasons"]),
+                "status": TaskStatus(data["status"]),
+                "answers": tuple(Answer.from_dict(a) for a in data["answers"]),
+                "result": Answer.from_dict(data["result"]) if data.get("result") else None,
+            }
+        )

@@ -44,8 +44,10 @@ class SqliteReviewStore:
 
     def add(self, task: ReviewTask) -> bool:
         with self._connect() as db:
-            cursor = db.execute("INSERT OR IGNORE INTO review_tasks VALUES (?, ?, ?, ?, ?)",
-                                (task.task_id, task.status.value, task.version, task.updated_at, json.dumps(task.to_dict())))
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO review_tasks VALUES (?, ?, ?, ?, ?)",
+                (task.task_id, task.status.value, task.version, task.updated_at, json.dumps(task.to_dict())),
+            )
             return cursor.rowcount == 1
 
     def get(self, task_id: str) -> ReviewTask | None:
@@ -57,16 +59,26 @@ class SqliteReviewStore:
         with self._connect() as db:
             cursor = db.execute(
                 "UPDATE review_tasks SET status = ?, version = ?, updated_at = ?, data = ? WHERE task_id = ? AND version = ?",
-                (task.status.value, task.version, task.updated_at, json.dumps(task.to_dict()), task.task_id, expected_version))
+                (
+                    task.status.value,
+                    task.version,
+                    task.updated_at,
+                    json.dumps(task.to_dict()),
+                    task.task_id,
+                    expected_version,
+                ),
+            )
         if cursor.rowcount != 1:
             raise ConflictError(f"task {task.task_id} is no longer at version {expected_version}")
         return task
 
-    def list(self, statuses: Sequence[TaskStatus] = OPEN_STATUSES, updated_since: str | None = None,
-             limit: int = 500) -> list[ReviewTask]:
+    def list(
+        self, statuses: Sequence[TaskStatus] = OPEN_STATUSES, updated_since: str | None = None, limit: int = 500
+    ) -> list[ReviewTask]:
         marks = ",".join("?" for _ in statuses)
         with self._connect() as db:
             rows = db.execute(
                 f"SELECT data FROM review_tasks WHERE status IN ({marks}) AND updated_at >= ? ORDER BY updated_at LIMIT ?",
-                (*(s.value for s in statuses), updated_since or "", limit)).fetchall()
+                (*(s.value for s in statuses), updated_since or "", limit),
+            ).fetchall()
         return [ReviewTask.from_dict(json.loads(row[0])) for row in rows]

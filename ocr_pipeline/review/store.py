@@ -24,8 +24,9 @@ class ReviewStore(Protocol):
     def save(self, task: ReviewTask, expected_version: int) -> ReviewTask:
         """Replace the stored task if its version is still ``expected_version``, else :class:`ConflictError`."""
 
-    def list(self, statuses: Sequence[TaskStatus] = OPEN_STATUSES, updated_since: str | None = None,
-             limit: int = 500) -> list[ReviewTask]:
+    def list(
+        self, statuses: Sequence[TaskStatus] = OPEN_STATUSES, updated_since: str | None = None, limit: int = 500
+    ) -> list[ReviewTask]:
         """Tasks in ``statuses`` (updated at or after ``updated_since``), oldest update first."""
 
 
@@ -40,11 +41,22 @@ def refresh(store: ReviewStore, task: ReviewTask) -> str:
     if existing is None or existing.answers or existing.status is not TaskStatus.OPEN:
         return "kept"
     if (existing.entries, existing.reasons, existing.image_uri, existing.required_answers) == (
-            task.entries, task.reasons, task.image_uri, task.required_answers):
+        task.entries,
+        task.reasons,
+        task.image_uri,
+        task.required_answers,
+    ):
         return "kept"
     try:
-        store.save(existing.next_version(entries=task.entries, reasons=task.reasons, image_uri=task.image_uri,
-                                         required_answers=task.required_answers), existing.version)
+        store.save(
+            existing.next_version(
+                entries=task.entries,
+                reasons=task.reasons,
+                image_uri=task.image_uri,
+                required_answers=task.required_answers,
+            ),
+            existing.version,
+        )
     except ConflictError:
         return "kept"
     return "updated"

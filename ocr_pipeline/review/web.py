@@ -31,7 +31,7 @@ from ocr_pipeline.review.workflow import ReviewError, claim, submit
 HERE = Path(__file__).parent
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self'; script-src 'self'; style-src 'self'; "
-                               "frame-ancestors 'none'; form-action 'self'",
+    "frame-ancestors 'none'; form-action 'self'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",  # no-referrer would make the browser send ``Origin: null`` on our own forms
     "Cache-Control": "no-store",
@@ -75,9 +75,15 @@ def same_origin(request: Request) -> bool:
     return bool(netloc) and netloc in {request.headers.get("host", "").lower(), forwarded.lower()}
 
 
-def create_app(store: ReviewStore, auth: TokenAuth, *, read_image: Callable[[str], bytes],
-               agreement: float = 0.6, secure_cookie: bool = False,
-               throttle: LoginThrottle | None = None) -> FastAPI:
+def create_app(
+    store: ReviewStore,
+    auth: TokenAuth,
+    *,
+    read_image: Callable[[str], bytes],
+    agreement: float = 0.6,
+    secure_cookie: bool = False,
+    throttle: LoginThrottle | None = None,
+) -> FastAPI:
     """The app; ``read_image`` fetches a task's ``image_uri``; ``secure_cookie`` when served over HTTPS
     (cookies are also Secure on requests that arrive as https); ``throttle`` limits failed logins."""
     app = FastAPI(title="ocr_pipeline review", docs_url=None, redoc_url=None, openapi_url=None)
@@ -112,8 +118,9 @@ def create_app(store: ReviewStore, auth: TokenAuth, *, read_image: Callable[[str
                 return too_many(request, wait)
         if request.method == "POST" and request.url.path.startswith("/api/"):
             if current(request) is None:
-                return JSONResponse({"detail": "a reviewer token is required"}, 401,
-                                    headers={"WWW-Authenticate": "Bearer"})
+                return JSONResponse(
+                    {"detail": "a reviewer token is required"}, 401, headers={"WWW-Authenticate": "Bearer"}
+                )
             length = request.headers.get("content-length")
             if length is None or not length.isdigit():
                 return JSONResponse({"detail": "a Content-Length is required"}, 411)
@@ -205,8 +212,14 @@ def create_app(store: ReviewStore, auth: TokenAuth, *, read_image: Callable[[str
             return login_page(request, "That token is not valid.")
         throttle.succeeded(address(request))
         response = RedirectResponse("/", status_code=303)
-        response.set_cookie(COOKIE, auth.issue_session(token), max_age=auth.session_seconds, httponly=True,
-                            samesite="strict", secure=secure(request))
+        response.set_cookie(
+            COOKIE,
+            auth.issue_session(token),
+            max_age=auth.session_seconds,
+            httponly=True,
+            samesite="strict",
+            secure=secure(request),
+        )
         return response
 
     @app.post("/logout")
@@ -234,8 +247,10 @@ def create_app(store: ReviewStore, auth: TokenAuth, *, read_image: Callable[[str
         task = task_or_404(task_id)
         ids = [t.task_id for t in store.list(OPEN_STATUSES)]
         position = ids.index(task_id) if task_id in ids else -1
-        neighbours = {"previous": ids[position - 1] if position > 0 else "",
-                      "next": ids[position + 1] if 0 <= position < len(ids) - 1 else ""}
+        neighbours = {
+            "previous": ids[position - 1] if position > 0 else "",
+            "next": ids[position + 1] if 0 <= position < len(ids) - 1 else "",
+        }
         return page(request, "task.html", task=task, reviewer=reviewer, **neighbours)
 
     @app.get("/api/tasks")

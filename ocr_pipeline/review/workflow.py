@@ -39,8 +39,9 @@ def submit(task: ReviewTask, answer: Answer, agreement: float = 0.6) -> ReviewTa
     if task.status is TaskStatus.ESCALATED:
         if answer.tier < TIER_2:
             raise ReviewError("this task was escalated: only a tier-2 reviewer can answer it", forbidden=True)
-        return task.next_version(status=TaskStatus.ACCEPTED, answers=(*task.answers, answer), result=answer,
-                                 claimed_by=None)
+        return task.next_version(
+            status=TaskStatus.ACCEPTED, answers=(*task.answers, answer), result=answer, claimed_by=None
+        )
     if any(previous.reviewer == answer.reviewer for previous in task.answers):
         raise ReviewError(f"{answer.reviewer} has already answered this task", forbidden=True)
     answers = (*task.answers, answer)
@@ -48,6 +49,10 @@ def submit(task: ReviewTask, answer: Answer, agreement: float = 0.6) -> ReviewTa
         return task.next_version(status=TaskStatus.ANSWERED, answers=answers, claimed_by=None)
     decision = consensus(answers, agreement)
     if decision.answer is None:
-        return task.next_version(status=TaskStatus.ESCALATED, answers=answers, claimed_by=None,
-                                 reasons=(*task.reasons, "reviewers disagree on " + ", ".join(decision.disagreements)))
+        return task.next_version(
+            status=TaskStatus.ESCALATED,
+            answers=answers,
+            claimed_by=None,
+            reasons=(*task.reasons, "reviewers disagree on " + ", ".join(decision.disagreements)),
+        )
     return task.next_version(status=TaskStatus.ACCEPTED, answers=answers, result=decision.answer, claimed_by=None)

@@ -25,61 +25,218 @@ class Subject:
 
 
 SUBJECTS: tuple[Subject, ...] = (
-    Subject("Accounting", "ACCT", "ACC", "ACCT", (
-        "Financial Accounting", "Managerial Accounting", "Auditing", "Taxation", "Cost Accounting",
-        "Accounting Information Systems", "Fraud Examination", "Governmental Accounting",
-    )),
-    Subject("Biology", "BIOL", "BIO", "BIOL", (
-        "Cell Biology", "Genetics", "Ecology", "Human Anatomy", "Physiology", "Microbiology",
-        "Evolution", "Marine Biology", "Plant Biology", "Field Ecology",
-    )),
-    Subject("Chemistry", "CHEM", "CHE", "CHEM", (
-        "Organic Chemistry", "General Chemistry", "Biochemistry", "Analytical Chemistry",
-        "Chemical Thermodynamics", "Spectroscopy", "Inorganic Chemistry",
-    )),
-    Subject("Computer Science", "CS", "INF", "CSCI", (
-        "Programming", "Data Structures", "Algorithms", "Operating Systems", "Computer Networks",
-        "Machine Learning", "Databases", "Compilers", "Software Engineering", "Computing",
-    )),
-    Subject("Economics", "ECON", "ECO", "ECON", (
-        "Microeconomics", "Macroeconomics", "Econometrics", "Game Theory", "Public Finance",
-        "Labor Economics", "Economic Development",
-    )),
-    Subject("History", "HIST", "HIS", "HIST", (
-        "World History", "Modern Europe", "Colonial America", "East Asian History",
-        "Historical Methods", "Medieval Europe", "Atlantic History",
-    )),
-    Subject("Mathematics", "MATH", "MAT", "MATH", (
-        "Calculus", "Linear Algebra", "Differential Equations", "Probability", "Number Theory",
-        "Real Analysis", "Topology", "Discrete Mathematics",
-    )),
-    Subject("Physics", "PHYS", "PHY", "PHYS", (
-        "Mechanics", "Electricity and Magnetism", "Quantum Mechanics", "Optics", "Astrophysics",
-        "Fluid Dynamics", "Modern Physics",
-    )),
-    Subject("Psychology", "PSYC", "PSY", "PSYC", (
-        "Cognitive Psychology", "Social Psychology", "Developmental Psychology", "Neuroscience",
-        "Abnormal Psychology", "Research Methods", "Personality",
-    )),
-    Subject("English", "ENGL", "ENG", "ENGL", (
-        "Composition", "American Literature", "Creative Writing", "Shakespeare", "Rhetoric",
-        "Poetry", "Literary Theory",
-    )),
-    Subject("Statistics", "STAT", "STA", "STAT", (
-        "Statistical Inference", "Regression Analysis", "Sampling", "Bayesian Statistics",
-        "Experimental Design", "Time Series",
-    )),
-    Subject("Philosophy", "PHIL", "PHI", "PHIL", (
-        "Ethics", "Logic", "Philosophy of Mind", "Epistemology", "Political Philosophy",
-        "Aesthetics",
-    )),
-    Subject("Geology", "GEOL", "GEO", "GEOL", (
-        "Physical Geology", "Mineralogy", "Sedimentology", "Hydrogeology", "Geophysics",
-    )),
-    Subject("General Studies", "GS", "GS", "GNST", (
-        "Academic Writing", "Research Ethics", "Scientific Communication", "Teaching Practice",
-        "Professional Development",
-    )),
+    Subject(
+        "Accounting",
+        "ACCT",
+        "ACC",
+        "ACCT",
+        (
+            "Financial Accounting",
+            "Managerial Accounting",
+            "Auditing",
+            "Taxation",
+            "Cost Accounting",
+            "Accounting Information Systems",
+            "Fraud Examination",
+            "Governmental Accounting",
+        ),
+    ),
+    Subject(
+        "Biology",
+        "BIOL",
+        "BIO",
+        "BIOL",
+        (
+            "Cell Biology",
+            "Genetics",
+            "Ecology",
+            "Human Anatomy",
+            "Physiology",
+            "Microbiology",
+            "Evolution",
+            "Marine Biology",
+            "Plant Biology",
+            "Field Ecology",
+        ),
+    ),
+    Subject(
+        "Chemistry",
+        "CHEM",
+        "CHE",
+        "CHEM",
+        (
+            "Organic Chemistry",
+            "General Chemistry",
+            "Biochemistry",
+            "Analytical Chemistry",
+            "Chemical Thermodynamics",
+            "Spectroscopy",
+            "Inorganic Chemistry",
+        ),
+    ),
+    Subject(
+        "Computer Science",
+        "CS",
+        "INF",
+        "CSCI",
+        (
+            "Programming",
+            "Data Structures",
+            "Algorithms",
+            "Operating Systems",
+            "Computer Networks",
+            "Machine Learning",
+            "Databases",
+            "Compilers",
+            "Software Engineering",
+            "Computing",
+        ),
+    ),
+    Subject(
+        "Economics",
+        "ECON",
+        "ECO",
+        "ECON",
+        (
+            "Microeconomics",
+            "Macroeconomics",
+            "Econometrics",
+            "Game Theory",
+            "Public Finance",
+            "Labor Economics",
+            "Economic Development",
+        ),
+    ),
+    Subject(
+        "History",
+        "HIST",
+        "HIS",
+        "HIST",
+        (
+            "World History",
+            "Modern Europe",
+            "Colonial America",
+            "East Asian History",
+            "Historical Methods",
+            "Medieval Europe",
+            "Atlantic History",
+        ),
+    ),
+    Subject(
+        "Mathematics",
+        "MATH",
+        "MAT",
+        "MATH",
+        (
+            "Calculus",
+            "Linear Algebra",
+            "Differential Equations",
+            "Probability",
+            "Number Theory",
+            "Real Analysis",
+            "Topology",
+            "Discrete Mathematics",
+        ),
+    ),
+    Subject(
+        "Physics",
+        "PHYS",
+        "PHY",
+        "PHYS",
+        (
+            "Mechanics",
+            "Electricity and Magnetism",
+            "Quantum Mechanics",
+            "Optics",
+            "Astrophysics",
+            "Fluid Dynamics",
+            "Modern Physics",
+        ),
+    ),
+    Subject(
+        "Psychology",
+        "PSYC",
+        "PSY",
+        "PSYC",
+        (
+            "Cognitive Psychology",
+            "Social Psychology",
+            "Developmental Psychology",
+            "Neuroscience",
+            "Abnormal Psychology",
+            "Research Methods",
+            "Personality",
+        ),
+    ),
+    Subject(
+        "English",
+        "ENGL",
+        "ENG",
+        "ENGL",
+        (
+            "Composition",
+            "American Literature",
+            "Creative Writing",
+            "Shakespeare",
+            "Rhetoric",
+            "Poetry",
+            "Literary Theory",
+        ),
+    ),
+    Subject(
+        "Statistics",
+        "STAT",
+        "STA",
+        "STAT",
+        (
+            "Statistical Inference",
+            "Regression Analysis",
+            "Sampling",
+            "Bayesian Statistics",
+            "Experimental Design",
+            "Time Series",
+        ),
+    ),
+    Subject(
+        "Philosophy",
+        "PHIL",
+        "PHI",
+        "PHIL",
+        (
+            "Ethics",
+            "Logic",
+            "Philosophy of Mind",
+            "Epistemology",
+            "Political Philosophy",
+            "Aesthetics",
+        ),
+    ),
+    Subject(
+        "Geology",
+        "GEOL",
+        "GEO",
+        "GEOL",
+        (
+            "Physical Geology",
+            "Mineralogy",
+            "Sedimentology",
+            "Hydrogeology",
+            "Geophysics",
+        ),
+    ),
+    Subject(
+        "General Studies",
+        "GS",
+        "GS",
+        "GNST",
+        (
+            "Academic Writing",
+            "Research Ethics",
+            "Scientific Communication",
+            "Teaching Practice",
+            "Professional Development",
+        ),
+    ),
 )
 
 GENERAL_STUDIES = SUBJECTS[-1]
@@ -87,22 +244,42 @@ GENERAL_STUDIES = SUBJECTS[-1]
 CodeFn = Callable[[random.Random, Subject], str]
 
 _ADJECTIVES = (
-    "Advanced", "Applied", "Introductory", "Contemporary", "Comparative", "Quantitative",
-    "Experimental", "Computational", "Theoretical", "Global", "Modern", "Elementary",
+    "Advanced",
+    "Applied",
+    "Introductory",
+    "Contemporary",
+    "Comparative",
+    "Quantitative",
+    "Experimental",
+    "Computational",
+    "Theoretical",
+    "Global",
+    "Modern",
+    "Elementary",
 )
 _SMALL_WORDS = frozenset({"and", "of", "to", "in", "for", "the"})
 
 _PROPER_NOUNS = frozenset({"America", "American", "Asian", "Atlantic", "Bayesian", "East", "Europe", "Shakespeare"})
 _OPENERS = (
-    "This course introduces", "Students examine", "An in-depth study of", "A survey of",
-    "The course develops", "Students explore", "Covers", "Emphasis is placed on",
+    "This course introduces",
+    "Students examine",
+    "An in-depth study of",
+    "A survey of",
+    "The course develops",
+    "Students explore",
+    "Covers",
+    "Emphasis is placed on",
     "Introduces students to",
 )
 _OBJECTS = (
-    "the fundamental principles of {topic}", "core methods used in {topic}",
-    "current research in {topic}", "the historical development of {topic}",
-    "practical applications of {topic}", "key concepts and techniques of {topic}",
-    "the scientific foundations of {topic}", "quantitative approaches to {topic}",
+    "the fundamental principles of {topic}",
+    "core methods used in {topic}",
+    "current research in {topic}",
+    "the historical development of {topic}",
+    "practical applications of {topic}",
+    "key concepts and techniques of {topic}",
+    "the scientific foundations of {topic}",
+    "quantitative approaches to {topic}",
 )
 _MIDDLES = (
     "Topics include {a}, {b}, and {c}.",
@@ -124,11 +301,25 @@ _CLOSERS = (
     "Open to students with a specific interest in {subject}.",
 )
 _FILLERS = (
-    "data analysis", "experimental design", "scientific writing", "field methods",
-    "model building", "information flow", "financial reporting", "conflict resolution",
-    "efficient algorithms", "classification methods", "theoretical frameworks",
-    "problem solving", "professional ethics", "quantitative reasoning", "fluid systems",
-    "research design", "statistical modeling", "profile analysis", "policy evaluation",
+    "data analysis",
+    "experimental design",
+    "scientific writing",
+    "field methods",
+    "model building",
+    "information flow",
+    "financial reporting",
+    "conflict resolution",
+    "efficient algorithms",
+    "classification methods",
+    "theoretical frameworks",
+    "problem solving",
+    "professional ethics",
+    "quantitative reasoning",
+    "fluid systems",
+    "research design",
+    "statistical modeling",
+    "profile analysis",
+    "policy evaluation",
 )
 _PREREQ_TEMPLATES = (
     "{a}.",
@@ -141,12 +332,36 @@ _PREREQ_TEMPLATES = (
     "Consent of instructor.",
 )
 _FIRST_NAMES = (
-    "Maria", "James", "Aiko", "Olu", "Priya", "Lars", "Chen", "Fatima", "Diego", "Grace",
-    "Nikolai", "Amara", "Samuel", "Ingrid",
+    "Maria",
+    "James",
+    "Aiko",
+    "Olu",
+    "Priya",
+    "Lars",
+    "Chen",
+    "Fatima",
+    "Diego",
+    "Grace",
+    "Nikolai",
+    "Amara",
+    "Samuel",
+    "Ingrid",
 )
 _LAST_NAMES = (
-    "Alvarez", "Okafor", "Nakamura", "Lindqvist", "Patel", "Morrison", "Kowalski", "Haddad",
-    "Brennan", "Osei", "Fischer", "Tanaka", "Reyes", "Whitfield",
+    "Alvarez",
+    "Okafor",
+    "Nakamura",
+    "Lindqvist",
+    "Patel",
+    "Morrison",
+    "Kowalski",
+    "Haddad",
+    "Brennan",
+    "Osei",
+    "Fischer",
+    "Tanaka",
+    "Reyes",
+    "Whitfield",
 )
 
 
@@ -179,11 +394,20 @@ def make_title(rng: random.Random, subject: Subject) -> str:
     """A 2-6 word Title Case course title about the subject."""
     while True:
         topic, other = rng.sample(subject.topics, 2)
-        pattern = rng.choice((
-            "{adj} {topic}", "Introduction to {topic}", "{topic} and {other}", "Principles of {topic}",
-            "{topic} II", "{topic} & {other}", "Topics in {adj} {topic}", "Foundations of {topic}",
-            "Seminar in {topic}", "{adj} {topic} Laboratory",
-        ))
+        pattern = rng.choice(
+            (
+                "{adj} {topic}",
+                "Introduction to {topic}",
+                "{topic} and {other}",
+                "Principles of {topic}",
+                "{topic} II",
+                "{topic} & {other}",
+                "Topics in {adj} {topic}",
+                "Foundations of {topic}",
+                "Seminar in {topic}",
+                "{adj} {topic} Laboratory",
+            )
+        )
         title = title_case(pattern.format(adj=rng.choice(_ADJECTIVES), topic=topic, other=other))
         if 2 <= len(title.split()) <= 6:
             return title

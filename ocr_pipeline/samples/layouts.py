@@ -169,9 +169,14 @@ def requirement_list(rng: random.Random, n: int, institution: str) -> tuple[byte
         flow.space(6)
         flow.paragraph(words(intro_text(rng, institution, [book.new(subject), book.new(subject)]), "Helvetica"), 10)
         flow.space(4)
-        flow.paragraph(words(
-            f"The program in {subject.name} prepares graduates for employment and graduate study. "
-            f"A minimum grade of C is required in every course listed below.", "Helvetica"), 10)
+        flow.paragraph(
+            words(
+                f"The program in {subject.name} prepares graduates for employment and graduate study. "
+                f"A minimum grade of C is required in every course listed below.",
+                "Helvetica",
+            ),
+            10,
+        )
         credits: list[Credits] = []
         for _ in group:
             value = float(rng.choice((3, 3, 4, 1)))

@@ -20,8 +20,35 @@ from reportlab.pdfgen.canvas import Canvas
 CATALOG_YEAR = "2026-2027"
 _DEJAVU_DIR = "/usr/share/fonts/truetype/dejavu"
 _VOWELS = frozenset("aeiouy")
-_ONSETS = frozenset({"bl", "br", "ch", "ck", "cl", "cr", "dr", "fl", "fr", "gh", "gl", "gr", "ph", "pl", "pr",
-                     "sc", "sh", "sk", "sl", "sp", "st", "th", "tr", "wh", "wr"})
+_ONSETS = frozenset(
+    {
+        "bl",
+        "br",
+        "ch",
+        "ck",
+        "cl",
+        "cr",
+        "dr",
+        "fl",
+        "fr",
+        "gh",
+        "gl",
+        "gr",
+        "ph",
+        "pl",
+        "pr",
+        "sc",
+        "sh",
+        "sk",
+        "sl",
+        "sp",
+        "st",
+        "th",
+        "tr",
+        "wh",
+        "wr",
+    }
+)
 
 
 @cache

@@ -39,18 +39,27 @@ class EngineHolder:
         try:
             engine = self.factory()
             batch = self.config.max_batch_pages or int(getattr(engine, "batch_size", 1))
-            self.batcher = Batcher(engine, max_queue=self.config.max_queue, max_batch_pages=batch,
-                                   wait_s=self.config.batch_wait_ms / 1000, retry_after_s=self.config.retry_after_s)
+            self.batcher = Batcher(
+                engine,
+                max_queue=self.config.max_queue,
+                max_batch_pages=batch,
+                wait_s=self.config.batch_wait_ms / 1000,
+                retry_after_s=self.config.retry_after_s,
+            )
             log.info("engine %s ready (batches of up to %d pages)", engine.name, batch)
-        except Exception as error:  # noqa: BLE001 - reported by /ping instead of killing the server
+        except Exception as error:  # reported by /ping instead of killing the server
             log.exception("engine failed to load")
             self.error = f"{type(error).__name__}: {error}"
 
     def ready(self) -> Batcher:
         if self.batcher is None:
             status = "failed" if self.error else "loading"
-            raise ServiceError(503, f"engine-{status}", self.error or "the engine is loading",
-                               {"Retry-After": str(self.config.retry_after_s)})
+            raise ServiceError(
+                503,
+                f"engine-{status}",
+                self.error or "the engine is loading",
+                {"Retry-After": str(self.config.retry_after_s)},
+            )
         return self.batcher
 
 
@@ -66,8 +75,12 @@ class Admission:
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
         if self.admitted >= self.limit:
-            raise ServiceError(503, "queue-full", f"{self.admitted} requests in progress; retry later",
-                               {"Retry-After": str(self.retry_after_s)})
+            raise ServiceError(
+                503,
+                "queue-full",
+                f"{self.admitted} requests in progress; retry later",
+                {"Retry-After": str(self.retry_after_s)},
+            )
         self.admitted += 1
         try:
             yield
@@ -89,21 +102,40 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def response_body(document: Document, result: BatchResult, engine: str, prompt: str | None,
-                  timings: dict[str, float]) -> dict[str, Any]:
+def response_body(
+    document: Document, result: BatchResult, engine: str, prompt: str | None, timings: dict[str, float]
+) -> dict[str, Any]:
     """``text`` (pages joined the DeepSeek way), ``pages`` for PDFs, and per-page detail in ``results``."""
-    results = [{"page": image.ref.page, "width": image.ref.width, "height": image.ref.height, "dpi": image.ref.dpi,
-                "text": text.text, **text.to_dict()} for image, text in zip(document.pages, result.pages)]
+    results = [
+        {
+            "page": image.ref.page,
+            "width": image.ref.width,
+            "height": image.ref.height,
+            "dpi": image.ref.dpi,
+            "text": text.text,
+            **text.to_dict(),
+        }
+        for image, text in zip(document.pages, result.pages)
+    ]
     body: dict[str, Any] = {"text": PAGE_SEPARATOR.join(r["text"] for r in results)}
     if document.is_pdf:
         body["pages"] = len(results)
-    return {**body, "engine": engine, "prompt": prompt, "results": results,
-            "timings": {**timings, "queue_s": result.queue_s, "ocr_s": result.ocr_s,
-                        "batch_pages": result.batch_pages}}
+    return {
+        **body,
+        "engine": engine,
+        "prompt": prompt,
+        "results": results,
+        "timings": {**timings, "queue_s": result.queue_s, "ocr_s": result.ocr_s, "batch_pages": result.batch_pages},
+    }
 
 
-def create_app(engine_factory: Callable[[], OcrEngine], config: ServiceConfig | None = None, *,
-               model: str | None = None, fetcher: Fetcher | None = None) -> FastAPI:
+def create_app(
+    engine_factory: Callable[[], OcrEngine],
+    config: ServiceConfig | None = None,
+    *,
+    model: str | None = None,
+    fetcher: Fetcher | None = None,
+) -> FastAPI:
     """The service around the engine ``engine_factory`` builds (on a background thread at startup)."""
     config = config or ServiceConfig()
     fetcher = fetcher or Fetcher(config.fetch)
@@ -130,8 +162,11 @@ def create_app(engine_factory: Callable[[], OcrEngine], config: ServiceConfig | 
         try:
             engine = holder.ready().engine
         except ServiceError as error:
-            return JSONResponse({"status": error.code.removeprefix("engine-"), "error": holder.error},
-                                status_code=503, headers=error.headers)
+            return JSONResponse(
+                {"status": error.code.removeprefix("engine-"), "error": holder.error},
+                status_code=503,
+                headers=error.headers,
+            )
         return JSONResponse({"status": "healthy", "model": model or engine.name, "backend": engine.name})
 
     @app.post("/invocations")
@@ -153,7 +188,7 @@ def create_app(engine_factory: Callable[[], OcrEngine], config: ServiceConfig | 
                 result = await asyncio.wrap_future(batcher.submit(document.pages, prompt))
             except ServiceError:
                 raise
-            except Exception as error:  # noqa: BLE001 - an engine fault is the server's, reported as JSON
+            except Exception as error:  # an engine fault is the server's, reported as JSON
                 raise ServiceError(500, "engine-error", f"{type(error).__name__}: {error}") from error
             timings = {"decode_s": decode_s, "total_s": time.perf_counter() - started}
             return JSONResponse(response_body(document, result, batcher.engine.name, prompt, timings))

@@ -43,8 +43,9 @@ class Batcher:
     prompt set as their ``prompt`` attribute before the call.
     """
 
-    def __init__(self, engine: OcrEngine, *, max_queue: int, max_batch_pages: int, wait_s: float,
-                 retry_after_s: int = 5) -> None:
+    def __init__(
+        self, engine: OcrEngine, *, max_queue: int, max_batch_pages: int, wait_s: float, retry_after_s: int = 5
+    ) -> None:
         self.engine = engine
         self.max_batch_pages = max(1, max_batch_pages)
         self.wait_s = wait_s
@@ -75,8 +76,9 @@ class Batcher:
         self._thread.join(timeout)
 
     def _full(self) -> ServiceError:
-        return ServiceError(503, "queue-full", "the OCR queue is full; retry later",
-                            {"Retry-After": str(self.retry_after_s)})
+        return ServiceError(
+            503, "queue-full", "the OCR queue is full; retry later", {"Retry-After": str(self.retry_after_s)}
+        )
 
     def _next(self, timeout: float | None = None) -> Job | None:
         return self._held.popleft() if self._held else self._queue.get(timeout=timeout)
@@ -109,7 +111,7 @@ class Batcher:
             results = self.engine.recognize(pages)
             if len(results) != len(pages):
                 raise RuntimeError(f"engine returned {len(results)} results for {len(pages)} pages")
-        except Exception as error:  # noqa: BLE001 - answer every waiting request, keep the worker alive
+        except Exception as error:  # answer every waiting request, keep the worker alive
             log.exception("engine failed on a batch of %d pages", len(pages))
             for job in jobs:
                 job.future.set_exception(error)

@@ -59,8 +59,9 @@ class PinnedHTTPSConnection(http.client.HTTPSConnection):
         self.addresses = addresses
 
     def connect(self) -> None:
-        self.sock = self.tls.wrap_socket(connect_first(self.addresses, self.port, self.timeout),
-                                         server_hostname=self.host)
+        self.sock = self.tls.wrap_socket(
+            connect_first(self.addresses, self.port, self.timeout), server_hostname=self.host
+        )
 
 
 def too_large(limit: int) -> ServiceError:
@@ -122,7 +123,9 @@ class Fetcher:
         pinned = PinnedHTTPSConnection if parts.scheme.lower() == "https" else PinnedHTTPConnection
         connection = pinned(host, port, addresses, timeout=max(0.1, deadline - time.monotonic()))
         # non-ASCII in a path or query is percent-encoded (http.client refuses it); existing escapes are kept
-        target = quote(parts.path or "/", safe=URL_SAFE) + (f"?{quote(parts.query, safe=URL_SAFE)}" if parts.query else "")
+        target = quote(parts.path or "/", safe=URL_SAFE) + (
+            f"?{quote(parts.query, safe=URL_SAFE)}" if parts.query else ""
+        )
         try:
             connection.request("GET", target, headers={"Accept-Encoding": "identity"})
             response = connection.getresponse()
@@ -149,8 +152,9 @@ class Fetcher:
         if not bucket or not key:
             raise ServiceError(400, "invalid-url", f"expected s3://bucket/key, got {url!r}")
         if not s3_allowed(bucket, key, self.policy.s3_prefixes):
-            raise ServiceError(403, "url-not-allowed", f"{url} is not below an allowed S3 bucket or prefix "
-                                                       "(the service's --allow-s3)")
+            raise ServiceError(
+                403, "url-not-allowed", f"{url} is not below an allowed S3 bucket or prefix (the service's --allow-s3)"
+            )
         try:
             obj = self._s3_client().get_object(Bucket=bucket, Key=key)
             if obj["ContentLength"] > self.policy.max_bytes:
@@ -170,9 +174,16 @@ class Fetcher:
 
             timeout = self.policy.timeout
             self._s3 = boto3.client(
-                "s3", endpoint_url=self.policy.s3_endpoint_url, region_name=self.policy.s3_region,
-                config=Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 2},
-                              s3={"addressing_style": "path"}))
+                "s3",
+                endpoint_url=self.policy.s3_endpoint_url,
+                region_name=self.policy.s3_region,
+                config=Config(
+                    connect_timeout=timeout,
+                    read_timeout=timeout,
+                    retries={"max_attempts": 2},
+                    s3={"addressing_style": "path"},
+                ),
+            )
         return self._s3
 
 

@@ -52,8 +52,9 @@ class Invocation(BaseModel):
         """``(field, value)`` of the one source given."""
         given = [(name, value) for name in SOURCES if (value := getattr(self, name)) is not None]
         if len(given) != 1:
-            raise ServiceError(400, "one-source-required",
-                               f"give exactly one of {', '.join(SOURCES)} (got {len(given)})")
+            raise ServiceError(
+                400, "one-source-required", f"give exactly one of {', '.join(SOURCES)} (got {len(given)})"
+            )
         return given[0]
 
 
@@ -113,8 +114,9 @@ def open_image(data: bytes, max_pixels: int) -> Image.Image:
     try:
         image = Image.open(io.BytesIO(data))
         if image.width * image.height > max_pixels:
-            raise ServiceError(413, "too-many-pixels",
-                               f"the image is {image.width}x{image.height}, above {max_pixels} pixels")
+            raise ServiceError(
+                413, "too-many-pixels", f"the image is {image.width}x{image.height}, above {max_pixels} pixels"
+            )
         image.load()
     except Image.DecompressionBombError as error:
         raise ServiceError(413, "too-many-pixels", str(error)) from None
@@ -148,8 +150,9 @@ def pdf_pages(data: bytes, spec: str | None, dpi: int, config: ServiceConfig) ->
     try:
         numbers = parse_page_range(spec, len(document))
         if len(numbers) > config.max_pages:
-            raise ServiceError(413, "too-many-pages", f"{len(numbers)} pages requested, above the limit of "
-                                                      f"{config.max_pages}")
+            raise ServiceError(
+                413, "too-many-pages", f"{len(numbers)} pages requested, above the limit of {config.max_pages}"
+            )
         limits, doc_id, geometries = PageLimits(dpi=dpi, max_pixels=config.max_pixels), content_id(data), []
         for number in numbers:  # every page's size first: a request over a limit renders nothing
             page = document[number - 1]
@@ -162,8 +165,12 @@ def pdf_pages(data: bytes, spec: str | None, dpi: int, config: ServiceConfig) ->
             geometries.append(geometry)
         total = sum(geometry.width * geometry.height for geometry in geometries)
         if total > config.max_request_pixels:
-            raise ServiceError(413, "too-many-pixels", f"the {len(numbers)} pages would render to {total} pixels, "
-                                                       f"above the limit of {config.max_request_pixels} per request")
+            raise ServiceError(
+                413,
+                "too-many-pixels",
+                f"the {len(numbers)} pages would render to {total} pixels, "
+                f"above the limit of {config.max_request_pixels} per request",
+            )
         pages = []
         for number, geometry in zip(numbers, geometries):
             image = render_page(document, number - 1, geometry)

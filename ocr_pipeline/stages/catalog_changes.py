@@ -22,8 +22,17 @@ from ocr_pipeline.storage.objects import ObjectInfo, ObjectStore
 from ocr_pipeline.storage.parquet import CATALOG_CHANGES_SCHEMA, institution_segment, table_bytes
 
 DATASET = "catalog_changes"
-_COLUMNS = ("source_id", "source_uri", "institution", "catalog", "course_code", "title", "credits_min",
-            "credits_max", "page")
+_COLUMNS = (
+    "source_id",
+    "source_uri",
+    "institution",
+    "catalog",
+    "course_code",
+    "title",
+    "credits_min",
+    "credits_max",
+    "page",
+)
 _PUBLISHED = "/published.json"
 
 
@@ -113,6 +122,7 @@ def publish_catalog_changes(work: ObjectStore, output: ObjectStore) -> ChangesSu
             summary.deleted += 1
     summary.counts = change_counts(everything)
     summary.preview = preview_markdown(
-        everything, ("institution", "to_catalog", "course_code", "change", "old_value", "new_value"), limit=20)
+        everything, ("institution", "to_catalog", "course_code", "change", "old_value", "new_value"), limit=20
+    )
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary

@@ -17,8 +17,15 @@ def correction_from_task(task: ReviewTask) -> Correction:
     """The accepted answer of ``task`` as a correction of its page."""
     if task.result is None:
         raise ValueError(f"task {task.task_id} has no accepted answer")
-    return Correction(task.document_id, task.page, task.result.entries, task.result.reviewer, task.result.at,
-                      task.task_id, task.version)
+    return Correction(
+        task.document_id,
+        task.page,
+        task.result.entries,
+        task.result.reviewer,
+        task.result.at,
+        task.task_id,
+        task.version,
+    )
 
 
 def save_correction(work: ObjectStore, correction: Correction) -> str:
@@ -30,6 +37,7 @@ def save_correction(work: ObjectStore, correction: Correction) -> str:
 
 def load_corrections(work: ObjectStore, document_id: str) -> list[Correction]:
     """The document's corrections, one per corrected page."""
-    found = [json.loads(work.get(obj.key)) for obj in work.list(corrections_prefix(document_id))
-             if obj.key.endswith(".json")]
+    found = [
+        json.loads(work.get(obj.key)) for obj in work.list(corrections_prefix(document_id)) if obj.key.endswith(".json")
+    ]
     return [Correction(**{**data, "entries": tuple(data["entries"])}) for data in found]

@@ -41,12 +41,17 @@ class ParseSummary:
         return sorted(self.page_doubts)
 
     def as_metadata(self) -> dict[str, Any]:
-        return {"entries": self.entries, "pages_with_entries": self.pages_with_entries,
-                "entries_with_doubts": self.doubtful, "seconds": self.seconds}
+        return {
+            "entries": self.entries,
+            "pages_with_entries": self.pages_with_entries,
+            "entries_with_doubts": self.doubtful,
+            "seconds": self.seconds,
+        }
 
 
 def preview_markdown(rows: list[dict[str, Any]], columns: tuple[str, ...], limit: int = 10) -> str:
     """A small Markdown table for the Dagster UI."""
+
     def cell(value: Any) -> str:
         text = "" if value is None else " ".join(str(value).split())
         text = text[:60] + "…" if len(text) > 60 else text

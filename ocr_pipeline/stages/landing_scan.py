@@ -50,7 +50,9 @@ class ScanResult:
     pass_complete: bool
 
 
-def scan_landing(store: ObjectStore, cursor: ScanCursor, now: datetime, limits: ScanLimits = ScanLimits()) -> ScanResult:
+def scan_landing(
+    store: ObjectStore, cursor: ScanCursor, now: datetime, limits: ScanLimits = ScanLimits()
+) -> ScanResult:
     """One bounded step of a scan pass; returns new objects and the cursor to store."""
     pass_started = datetime.fromisoformat(cursor.pass_started) if cursor.after and cursor.pass_started else now
     watermark = datetime.fromisoformat(cursor.watermark) if cursor.watermark else None
@@ -76,5 +78,7 @@ def scan_landing(store: ObjectStore, cursor: ScanCursor, now: datetime, limits: 
         seen = {k: v for k, v in seen.items() if datetime.fromisoformat(v[1]) >= next_watermark}
         cursor = ScanCursor(watermark=next_watermark.isoformat(), pass_started=None, after=None, seen=seen)
     else:
-        cursor = ScanCursor(watermark=cursor.watermark, pass_started=pass_started.isoformat(), after=last_key, seen=seen)
+        cursor = ScanCursor(
+            watermark=cursor.watermark, pass_started=pass_started.isoformat(), after=last_key, seen=seen
+        )
     return ScanResult(new, cursor, listed, complete)

@@ -32,8 +32,10 @@ from ocr_pipeline.storage.objects import ObjectStore
 from ocr_pipeline.storage.parquet import COURSES_SCHEMA, PAGES_SCHEMA, hive_key, table_bytes
 
 _PUBLISHED = "/published.json"
-_DATASETS = (("courses_key", "courses", "courses.parquet", COURSES_SCHEMA),
-             ("pages_key", "pages", "pages.parquet", PAGES_SCHEMA))
+_DATASETS = (
+    ("courses_key", "courses", "courses.parquet", COURSES_SCHEMA),
+    ("pages_key", "pages", "pages.parquet", PAGES_SCHEMA),
+)
 
 
 @dataclass
@@ -46,8 +48,10 @@ class MigrationReport:
 
 def _old_items(old_table: Any, document_id: str) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"KeyConditionExpression": "document_id = :d",
-                              "ExpressionAttributeValues": {":d": document_id}}
+    kwargs: dict[str, Any] = {
+        "KeyConditionExpression": "document_id = :d",
+        "ExpressionAttributeValues": {":d": document_id},
+    }
     while True:
         response = old_table.query(**kwargs)
         items += response["Items"]
@@ -56,8 +60,9 @@ def _old_items(old_table: Any, document_id: str) -> list[dict[str, Any]]:
         kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
-def migrate_source_keys(work: ObjectStore, output: ObjectStore, *, old_table: Any = None,
-                        new_sink: DynamoCourseSink | None = None) -> MigrationReport:
+def migrate_source_keys(
+    work: ObjectStore, output: ObjectStore, *, old_table: Any = None, new_sink: DynamoCourseSink | None = None
+) -> MigrationReport:
     """Move every published partition's rows to its source object's keys (see the module docstring)."""
     report = MigrationReport()
     old_keys: set[str] = set()
@@ -65,7 +70,7 @@ def migrate_source_keys(work: ObjectStore, output: ObjectStore, *, old_table: An
     for obj in list(work.list("partitions/")):
         if not obj.key.endswith(_PUBLISHED):
             continue
-        partition_key = obj.key[len("partitions/"):-len(_PUBLISHED)]
+        partition_key = obj.key[len("partitions/") : -len(_PUBLISHED)]
         record = read_json(work, obj.key)
         if "source_id" in record:
             report.already_done.append(partition_key)
@@ -85,9 +90,15 @@ def migrate_source_keys(work: ObjectStore, output: ObjectStore, *, old_table: An
             kept_keys.add(new_key)
             new_record[name] = new_key
         if old_table is not None and new_sink is not None:
-            rows = [{**{k: v for k, v in item.items() if k != "institution_document"},
-                     "source_id": info.source_id, "source_uri": info.source_uri, "institution": info.institution}
-                    for item in _old_items(old_table, record["document_id"])]
+            rows = [
+                {
+                    **{k: v for k, v in item.items() if k != "institution_document"},
+                    "source_id": info.source_id,
+                    "source_uri": info.source_uri,
+                    "institution": info.institution,
+                }
+                for item in _old_items(old_table, record["document_id"])
+            ]
             report.items_copied += new_sink.replace_source(info.source_id, rows)["written"]
         write_json(work, obj.key, new_record)
         report.migrated.append(partition_key)

@@ -46,7 +46,9 @@ class ReadSummary:
 
 
 def _ref(document_id: str, record: dict[str, Any]) -> PageRef:
-    return PageRef(document_id, record["page"], record["width"], record["height"], record["dpi"], record.get("image_key"))
+    return PageRef(
+        document_id, record["page"], record["width"], record["height"], record["dpi"], record.get("image_key")
+    )
 
 
 def _text_layer_page(record: dict[str, Any]) -> PageText:
@@ -58,8 +60,13 @@ def _text_layer_page(record: dict[str, Any]) -> PageText:
     if problem and record.get("render_error"):
         return PageText("none", lines, confidence=0.0, status=PageStatus.FAILED, reasons=(*reasons, problem))
     if problem:
-        return PageText(TEXT_LAYER, lines, confidence=0.0, status=PageStatus.NEEDS_REVIEW,
-                        reasons=(f"{problem}, and OCR is off for this run", *reasons))
+        return PageText(
+            TEXT_LAYER,
+            lines,
+            confidence=0.0,
+            status=PageStatus.NEEDS_REVIEW,
+            reasons=(f"{problem}, and OCR is off for this run", *reasons),
+        )
     return PageText(TEXT_LAYER, lines, confidence=1.0, reasons=reasons)
 
 
@@ -74,21 +81,39 @@ def _recognize(engine: OcrEngine, images: list[PageImage]) -> list[PageText]:
         return [failed_page(engine.name, f"OCR engine {engine.name} crashed: {type(error).__name__}: {error}")]
 
 
-def _ocr_batch(batch: list[dict[str, Any]], document_id: str, engine: OcrEngine, store: ObjectStore) -> Iterator[PageResult]:
+def _ocr_batch(
+    batch: list[dict[str, Any]], document_id: str, engine: OcrEngine, store: ObjectStore
+) -> Iterator[PageResult]:
     images = [PageImage(_ref(document_id, r), Image.open(io.BytesIO(store.get(r["image_key"])))) for r in batch]
     results = _recognize(engine, images)
     if len(results) != len(batch):
         raise RuntimeError(f"engine {engine.name} returned {len(results)} results for {len(batch)} pages")
     for record, image, result in zip(batch, images, results):
         ordered = PageText(
-            result.engine, tuple(reading_order(result.lines)), result.blocks, result.confidence, result.seconds,
-            result.status, (*result.reasons, *record["notes"], *([record["text_layer_problem"]] if record["text_layer_problem"] else [])),
+            result.engine,
+            tuple(reading_order(result.lines)),
+            result.blocks,
+            result.confidence,
+            result.seconds,
+            result.status,
+            (
+                *result.reasons,
+                *record["notes"],
+                *([record["text_layer_problem"]] if record["text_layer_problem"] else []),
+            ),
         )
         yield PageResult(image.ref, f"ocr:{result.engine}", ordered)
 
 
-def _results(document_id: str, store: ObjectStore, engine: OcrEngine | None, batch_size: int,
-             summary: ReadSummary, progress: Progress | None, total: int) -> Iterator[dict[str, Any]]:
+def _results(
+    document_id: str,
+    store: ObjectStore,
+    engine: OcrEngine | None,
+    batch_size: int,
+    summary: ReadSummary,
+    progress: Progress | None,
+    total: int,
+) -> Iterator[dict[str, Any]]:
     batch: list[dict[str, Any]] = []
 
     def emit(result: PageResult) -> dict[str, Any]:
@@ -126,12 +151,20 @@ def _results(document_id: str, store: ObjectStore, engine: OcrEngine | None, bat
         yield from flush()
 
 
-def read_document(document_id: str, store: ObjectStore, engine: OcrEngine | None, batch_size: int = 4,
-                  progress: Progress | None = None, total_pages: int = 0) -> ReadSummary:
+def read_document(
+    document_id: str,
+    store: ObjectStore,
+    engine: OcrEngine | None,
+    batch_size: int = 4,
+    progress: Progress | None = None,
+    total_pages: int = 0,
+) -> ReadSummary:
     """Write one :class:`PageResult` per page to the work store (OCR'd pages after their batch)."""
     started = time.perf_counter()
     summary = ReadSummary()
-    write_jsonl(store, ocr_key(document_id), _results(document_id, store, engine, batch_size, summary, progress, total_pages))
+    write_jsonl(
+        store, ocr_key(document_id), _results(document_id, store, engine, batch_size, summary, progress, total_pages)
+    )
     summary.seconds = time.perf_counter() - started
     return summary
 

@@ -47,8 +47,9 @@ def institution_for(relative_key: str, override: str | None = None) -> str | Non
     return parts[0] if len(parts) > 1 else None
 
 
-def inspect_document(data: bytes, *, partition_key: str, source_uri: str, head: ObjectInfo,
-                     institution: str | None, max_pages: int) -> DocumentInfo:
+def inspect_document(
+    data: bytes, *, partition_key: str, source_uri: str, head: ObjectInfo, institution: str | None, max_pages: int
+) -> DocumentInfo:
     """Validate a source PDF and describe it; raises :class:`DocumentError` when unusable."""
     if head.size != len(data):
         raise DocumentError("truncated", f"read {len(data)} bytes but the object has {head.size}")

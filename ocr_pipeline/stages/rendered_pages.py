@@ -150,8 +150,9 @@ def _outputs(pdf: bytes, settings: RenderSettings, page_count: int) -> Iterator[
             document.close()
         return
     chunks = iter([(start, min(start + CHUNK_PAGES, page_count)) for start in range(0, page_count, CHUNK_PAGES)])
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start_worker,
-                             initargs=(pdf, settings)) as pool:
+    with ProcessPoolExecutor(
+        workers, mp_context=get_context("spawn"), initializer=_start_worker, initargs=(pdf, settings)
+    ) as pool:
         pending = deque(pool.submit(_read_range, *chunk) for chunk in islice(chunks, 2 * workers))
         while pending:
             outputs = pending.popleft().result()
@@ -161,8 +162,14 @@ def _outputs(pdf: bytes, settings: RenderSettings, page_count: int) -> Iterator[
             yield from outputs
 
 
-def _page_records(pdf: bytes, document_id: str, settings: RenderSettings, store: ObjectStore,
-                  counts: dict[str, int], progress: Progress | None) -> Iterator[dict[str, Any]]:
+def _page_records(
+    pdf: bytes,
+    document_id: str,
+    settings: RenderSettings,
+    store: ObjectStore,
+    counts: dict[str, int],
+    progress: Progress | None,
+) -> Iterator[dict[str, Any]]:
     document = open_pdf(pdf, max_pages=None)
     page_count = len(document)
     document.close()
@@ -182,11 +189,19 @@ def _page_records(pdf: bytes, document_id: str, settings: RenderSettings, store:
         yield record
 
 
-def render_document(pdf: bytes, document_id: str, settings: RenderSettings, store: ObjectStore,
-                    progress: Progress | None = None) -> RenderSummary:
+def render_document(
+    pdf: bytes, document_id: str, settings: RenderSettings, store: ObjectStore, progress: Progress | None = None
+) -> RenderSummary:
     """Read every page of ``pdf`` into the work store's page records (and PNGs)."""
     started = time.perf_counter()
     counts = {"pages": 0, "text": 0, "rendered": 0, "blank": 0, "capped": 0, "render_failed": 0}
     write_jsonl(store, pages_key(document_id), _page_records(pdf, document_id, settings, store, counts, progress))
-    return RenderSummary(counts["pages"], counts["text"], counts["rendered"], counts["blank"], counts["capped"],
-                         counts["render_failed"], round(time.perf_counter() - started, 3))
+    return RenderSummary(
+        counts["pages"],
+        counts["text"],
+        counts["rendered"],
+        counts["blank"],
+        counts["capped"],
+        counts["render_failed"],
+        round(time.perf_counter() - started, 3),
+    )

@@ -16,7 +16,9 @@ def flagged_pages(output: ObjectStore) -> list[dict[str, Any]]:
     for obj in output.list("pages/"):
         if not obj.key.endswith(".parquet"):
             continue
-        table = pq.read_table(io.BytesIO(output.get(obj.key)), columns=["document_id", "page", "needs_review", "reasons"])
+        table = pq.read_table(
+            io.BytesIO(output.get(obj.key)), columns=["document_id", "page", "needs_review", "reasons"]
+        )
         for row in table.to_pylist():
             if row["needs_review"]:
                 flagged.append({"document_id": row["document_id"], "page": row["page"], "reasons": row["reasons"]})

@@ -31,8 +31,9 @@ class TaskSummary:
     """``created`` / ``updated`` / ``kept`` -> count."""
 
 
-def published_rows(work: ObjectStore, output: ObjectStore, partition_key: str,
-                   table: str = "courses_key") -> list[dict[str, Any]]:
+def published_rows(
+    work: ObjectStore, output: ObjectStore, partition_key: str, table: str = "courses_key"
+) -> list[dict[str, Any]]:
     """The course rows this partition last published (after corrections)."""
     key = read_json(work, published_key(partition_key))[table]
     return pq.read_table(io.BytesIO(output.get(key))).to_pylist()
@@ -51,8 +52,9 @@ def ensure_page_images(work: ObjectStore, refs: Sequence[PageRef], pdf: Callable
         document = open_pdf(pdf())
         try:
             for ref in missing:
-                geometry = PageGeometry(ref.width * POINTS_PER_INCH / ref.dpi, ref.height * POINTS_PER_INCH / ref.dpi,
-                                        ref.dpi, capped=False)
+                geometry = PageGeometry(
+                    ref.width * POINTS_PER_INCH / ref.dpi, ref.height * POINTS_PER_INCH / ref.dpi, ref.dpi, capped=False
+                )
                 buffer = io.BytesIO()
                 render_page(document, ref.page - 1, geometry).save(buffer, format="PNG")
                 work.put(keys[ref.page], buffer.getvalue())
@@ -61,20 +63,38 @@ def ensure_page_images(work: ObjectStore, refs: Sequence[PageRef], pdf: Callable
     return keys
 
 
-def create_review_tasks(info: DocumentInfo, work: ObjectStore, output: ObjectStore, store: ReviewStore,
-                        pdf: Callable[[], bytes], required_answers: int = 1) -> TaskSummary:
+def create_review_tasks(
+    info: DocumentInfo,
+    work: ObjectStore,
+    output: ObjectStore,
+    store: ReviewStore,
+    pdf: Callable[[], bytes],
+    required_answers: int = 1,
+) -> TaskSummary:
     """One task per page the last publish flagged (idempotent: stable ids, answered tasks left alone)."""
     pages = load_page_results(info.document_id, work)
     rows = published_rows(work, output, info.partition_key)
-    flags = {row["page"]: list(row["reasons"]) for row in published_pages(work, output, info.partition_key)
-             if row["needs_review"]}
+    flags = {
+        row["page"]: list(row["reasons"])
+        for row in published_pages(work, output, info.partition_key)
+        if row["needs_review"]
+    }
     images = ensure_page_images(work, [page.ref for page in pages if page.ref.page in flags], pdf)
     summary = TaskSummary(flags)
     for page, reasons in flags.items():
-        entries = tuple({**{name: row[name] for name in ENTRY_FIELDS}, "box": row["box"]}
-                        for row in rows if row["page"] == page)
-        task = ReviewTask(task_id_for(info.document_id, page), info.document_id, info.partition_key, page,
-                          work.uri(images[page]), entries, tuple(reasons), required_answers)
+        entries = tuple(
+            {**{name: row[name] for name in ENTRY_FIELDS}, "box": row["box"]} for row in rows if row["page"] == page
+        )
+        task = ReviewTask(
+            task_id_for(info.document_id, page),
+            info.document_id,
+            info.partition_key,
+            page,
+            work.uri(images[page]),
+            entries,
+            tuple(reasons),
+            required_answers,
+        )
         outcome = refresh(store, task)
         summary.outcomes[outcome] = summary.outcomes.get(outcome, 0) + 1
     return summary

@@ -40,10 +40,17 @@ class PublishSummary:
     prerequisite_edges: int = 0
 
     def as_metadata(self) -> dict[str, Any]:
-        return {"rows": self.rows, "rows_needing_review": self.needs_review, "flagged_pages": self.flagged_pages,
-                "courses_parquet": self.courses_uri, "pages_parquet": self.pages_uri,
-                "prerequisites_parquet": self.prerequisites_uri, "prerequisite_edges": self.prerequisite_edges,
-                "dynamodb": self.dynamodb or "disabled", "seconds": self.seconds}
+        return {
+            "rows": self.rows,
+            "rows_needing_review": self.needs_review,
+            "flagged_pages": self.flagged_pages,
+            "courses_parquet": self.courses_uri,
+            "pages_parquet": self.pages_uri,
+            "prerequisites_parquet": self.prerequisites_uri,
+            "prerequisite_edges": self.prerequisite_edges,
+            "dynamodb": self.dynamodb or "disabled",
+            "seconds": self.seconds,
+        }
 
 
 def openable(uri: str) -> str:
@@ -72,20 +79,35 @@ def page_rows(info: DocumentInfo, pages: list[PageResult], flags: Mapping[int, l
     ]
 
 
-def publish_document(info: DocumentInfo, work: ObjectStore, output: ObjectStore, rules: ValidationRules,
-                     sink: DynamoCourseSink | None, flag_rules: FlagRules = FlagRules()) -> PublishSummary:
+def publish_document(
+    info: DocumentInfo,
+    work: ObjectStore,
+    output: ObjectStore,
+    rules: ValidationRules,
+    sink: DynamoCourseSink | None,
+    flag_rules: FlagRules = FlagRules(),
+) -> PublishSummary:
     """Validate the parsed entries, apply reviewers' corrections and publish the rows (with the prerequisite
     codes parsed from them, and their edge list); replaces what this partition published before."""
     started = time.perf_counter()
     pages = load_page_results(info.document_id, work)
     corrections = load_corrections(work, info.document_id)
-    rows = apply_corrections(validate_entries(load_entries(info.document_id, work), info, pages, rules), corrections,
-                             info, {page.ref.page: page.method for page in pages})
+    rows = apply_corrections(
+        validate_entries(load_entries(info.document_id, work), info, pages, rules),
+        corrections,
+        info,
+        {page.ref.page: page.method for page in pages},
+    )
     rows, edges = prerequisite_rows(rows)  # after corrections: a reviewer's prerequisites are parsed too
     ocr_pages = {page.ref.page for page in pages if page.method.startswith("ocr:")}
-    flags = page_flags(pages, rows, sane_text_layers(work, info.document_id, ocr_pages),  # only OCR'd pages compared
-                       load_page_doubts(info.document_id, work), flag_rules,
-                       {correction.page for correction in corrections})
+    flags = page_flags(
+        pages,
+        rows,
+        sane_text_layers(work, info.document_id, ocr_pages),  # only OCR'd pages compared
+        load_page_doubts(info.document_id, work),
+        flag_rules,
+        {correction.page for correction in corrections},
+    )
     pages_table = page_rows(info, pages, flags)
     courses_key = hive_key("courses", info.institution, info.source_id, "courses.parquet")
     pages_key = hive_key("pages", info.institution, info.source_id, "pages.parquet")
@@ -94,17 +116,26 @@ def publish_document(info: DocumentInfo, work: ObjectStore, output: ObjectStore,
     output.put(pages_key, table_bytes(pages_table, PAGES_SCHEMA))
     output.put(prerequisites_key, table_bytes(edges, PREREQUISITES_SCHEMA))
 
-    previous = read_json(work, published_key(info.partition_key)) if work.exists(published_key(info.partition_key)) else {}
+    previous = (
+        read_json(work, published_key(info.partition_key)) if work.exists(published_key(info.partition_key)) else {}
+    )
     for old_key in (previous.get("courses_key"), previous.get("pages_key"), previous.get("prerequisites_key")):
         if old_key and old_key not in (courses_key, pages_key, prerequisites_key):
             output.delete(old_key)
     dynamo = sink.replace_source(info.source_id, rows) if sink is not None else None
-    write_json(work, published_key(info.partition_key), {
-        "document_id": info.document_id, "source_id": info.source_id,
-        "courses_key": courses_key, "pages_key": pages_key, "prerequisites_key": prerequisites_key,
-        # when this source object was first published: orders catalog editions without a year (catalog/changes.py)
-        "first_published_at": previous.get("first_published_at") or datetime.now(UTC).isoformat(),
-    })
+    write_json(
+        work,
+        published_key(info.partition_key),
+        {
+            "document_id": info.document_id,
+            "source_id": info.source_id,
+            "courses_key": courses_key,
+            "pages_key": pages_key,
+            "prerequisites_key": prerequisites_key,
+            # when this source object was first published: orders catalog editions without a year (catalog/changes.py)
+            "first_published_at": previous.get("first_published_at") or datetime.now(UTC).isoformat(),
+        },
+    )
     return PublishSummary(
         rows=len(rows),
         needs_review=sum(1 for row in rows if row["needs_review"]),

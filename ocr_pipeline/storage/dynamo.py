@@ -57,7 +57,9 @@ def _item(row: dict[str, Any]) -> dict[str, Any]:
 class DynamoCourseSink:
     """Writes one document's validated rows to a DynamoDB table."""
 
-    def __init__(self, table_name: str, *, resource=None, endpoint_url: str | None = None, region: str | None = None) -> None:
+    def __init__(
+        self, table_name: str, *, resource=None, endpoint_url: str | None = None, region: str | None = None
+    ) -> None:
         self.resource = resource or dynamodb_client(endpoint_url=endpoint_url, region=region)
         self.table = self.resource.Table(table_name)
         self.table_name = table_name
@@ -80,12 +82,15 @@ class DynamoCourseSink:
             return
         table = self._describe()
         if table is None:
-            raise StorageError(f"DynamoDB table {self.table_name} does not exist (OCR_PIPELINE_DYNAMODB_TABLE; "
-                               "create it as in docs/deploy.md)")
+            raise StorageError(
+                f"DynamoDB table {self.table_name} does not exist (OCR_PIPELINE_DYNAMODB_TABLE; "
+                "create it as in docs/deploy.md)"
+            )
         keys = [key["AttributeName"] for key in table["KeySchema"]]
         if keys != list(KEY_ATTRIBUTES):
-            raise StorageError(f"DynamoDB table {self.table_name} is keyed by {keys}, not {list(KEY_ATTRIBUTES)}: "
-                               f"{MIGRATION_HINT}")
+            raise StorageError(
+                f"DynamoDB table {self.table_name} is keyed by {keys}, not {list(KEY_ATTRIBUTES)}: {MIGRATION_HINT}"
+            )
         self._checked = True
 
     def ensure_table(self) -> None:
@@ -96,16 +101,24 @@ class DynamoCourseSink:
         self.resource.create_table(
             TableName=self.table_name,
             BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in
-                                  (*KEY_ATTRIBUTES, "course_code", "institution_source")],
-            KeySchema=[{"AttributeName": KEY_ATTRIBUTES[0], "KeyType": "HASH"},
-                       {"AttributeName": KEY_ATTRIBUTES[1], "KeyType": "RANGE"}],
-            GlobalSecondaryIndexes=[{
-                "IndexName": "by_course",
-                "KeySchema": [{"AttributeName": "course_code", "KeyType": "HASH"},
-                              {"AttributeName": "institution_source", "KeyType": "RANGE"}],
-                "Projection": {"ProjectionType": "ALL"},
-            }],
+            AttributeDefinitions=[
+                {"AttributeName": n, "AttributeType": "S"}
+                for n in (*KEY_ATTRIBUTES, "course_code", "institution_source")
+            ],
+            KeySchema=[
+                {"AttributeName": KEY_ATTRIBUTES[0], "KeyType": "HASH"},
+                {"AttributeName": KEY_ATTRIBUTES[1], "KeyType": "RANGE"},
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "by_course",
+                    "KeySchema": [
+                        {"AttributeName": "course_code", "KeyType": "HASH"},
+                        {"AttributeName": "institution_source", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
         )
         self.table.wait_until_exists()
 

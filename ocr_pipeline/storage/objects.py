@@ -11,7 +11,7 @@ import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn, Protocol
 from urllib.parse import urlparse
@@ -35,8 +35,10 @@ class StorageAccessDenied(StorageError):
         self.operation, self.bucket, self.key, self.code = operation, bucket, key, code
         permission = _IAM_ACTIONS.get(operation, f"the permission for {operation}")
         target = f"prefix {key!r}" if permission == "s3:ListBucket" else f"key {key!r}"
-        message = (f"S3 {action} failed for s3://{bucket}/{key}: access denied ({code}) to {operation}: "
-                   f"the credentials in use lack {permission} on bucket {bucket!r}, {target}")
+        message = (
+            f"S3 {action} failed for s3://{bucket}/{key}: access denied ({code}) to {operation}: "
+            f"the credentials in use lack {permission} on bucket {bucket!r}, {target}"
+        )
         if operation in ("HeadObject", "GetObject"):
             message += ", or s3:ListBucket on the bucket (without it S3 answers 403, not 404, for a missing key)"
         super().__init__(message)
@@ -137,7 +139,10 @@ class LocalObjectStore:
     def put_file(self, key: str, path: Path) -> None:
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".tmp-", delete=False) as handle, open(path, "rb") as source:
+        with (
+            tempfile.NamedTemporaryFile(dir=target.parent, prefix=".tmp-", delete=False) as handle,
+            open(path, "rb") as source,
+        ):
             while chunk := source.read(1 << 20):
                 handle.write(chunk)
         os.replace(handle.name, target)
@@ -154,8 +159,9 @@ class LocalObjectStore:
             stat = path.stat()
         except OSError as error:
             raise StorageError(f"cannot stat {self.uri(key)}: {error}") from error
-        return ObjectInfo(key, stat.st_size, f"{stat.st_mtime_ns:x}-{stat.st_size:x}",
-                          datetime.fromtimestamp(stat.st_mtime, timezone.utc))
+        return ObjectInfo(
+            key, stat.st_size, f"{stat.st_mtime_ns:x}-{stat.st_size:x}", datetime.fromtimestamp(stat.st_mtime, UTC)
+        )
 
     def list(self, prefix: str = "", start_after: str | None = None) -> Iterator[ObjectInfo]:
         if not self.root.is_dir():
@@ -173,8 +179,16 @@ class LocalObjectStore:
 class S3ObjectStore:
     """A bucket and key prefix on S3 or any S3-compatible endpoint."""
 
-    def __init__(self, bucket: str, prefix: str = "", *, client=None, endpoint_url: str | None = None,
-                 region: str | None = None, max_attempts: int = 8) -> None:
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        client=None,
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        max_attempts: int = 8,
+    ) -> None:
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self.client = client or s3_client(endpoint_url=endpoint_url, region=region, max_attempts=max_attempts)
@@ -226,8 +240,9 @@ class S3ObjectStore:
 
     def head(self, key: str) -> ObjectInfo:
         response = self._call("head_object", key, Key=self._key(key))
-        return ObjectInfo(key, response["ContentLength"], response.get("ETag", "").strip('"') or None,
-                          response["LastModified"])
+        return ObjectInfo(
+            key, response["ContentLength"], response.get("ETag", "").strip('"') or None, response["LastModified"]
+        )
 
     def list(self, prefix: str = "", start_after: str | None = None) -> Iterator[ObjectInfo]:
         kwargs = {"Bucket": self.bucket, "Prefix": self._key(prefix)}
@@ -236,8 +251,12 @@ class S3ObjectStore:
         try:
             for page in self.client.get_paginator("list_objects_v2").paginate(**kwargs):
                 for item in page.get("Contents", []):
-                    yield ObjectInfo(item["Key"][len(self.prefix):], item["Size"],
-                                     item.get("ETag", "").strip('"') or None, item["LastModified"])
+                    yield ObjectInfo(
+                        item["Key"][len(self.prefix) :],
+                        item["Size"],
+                        item.get("ETag", "").strip('"') or None,
+                        item["LastModified"],
+                    )
         except (BotoCoreError, ClientError) as error:
             denied = _denied(error)
             if denied:
@@ -247,15 +266,21 @@ class S3ObjectStore:
 
 def s3_client(*, endpoint_url: str | None = None, region: str | None = None, max_attempts: int = 8):
     """A boto3 S3 client with adaptive retries (throttling, 5xx, connection resets)."""
-    config = BotoConfig(retries={"total_max_attempts": max_attempts, "mode": "adaptive"}, connect_timeout=5, read_timeout=60)
+    config = BotoConfig(
+        retries={"total_max_attempts": max_attempts, "mode": "adaptive"}, connect_timeout=5, read_timeout=60
+    )
     return boto3.client("s3", endpoint_url=endpoint_url, region_name=region or "us-east-1", config=config)
 
 
-def open_store(uri: str, *, endpoint_url: str | None = None, region: str | None = None, max_attempts: int = 8) -> ObjectStore:
+def open_store(
+    uri: str, *, endpoint_url: str | None = None, region: str | None = None, max_attempts: int = 8
+) -> ObjectStore:
     """A store for ``s3://bucket/prefix``, ``file:///dir`` or a plain directory path."""
     parsed = urlparse(uri)
     if parsed.scheme == "s3":
-        return S3ObjectStore(parsed.netloc, parsed.path, endpoint_url=endpoint_url, region=region, max_attempts=max_attempts)
+        return S3ObjectStore(
+            parsed.netloc, parsed.path, endpoint_url=endpoint_url, region=region, max_attempts=max_attempts
+        )
     if parsed.scheme == "file":
         return LocalObjectStore(parsed.path)
     if parsed.scheme in ("", None) or len(parsed.scheme) == 1:  # plain path (or a Windows drive)

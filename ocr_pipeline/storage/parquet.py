@@ -10,73 +10,81 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-COURSES_SCHEMA = pa.schema([
-    ("document_id", pa.string()),
-    ("source_uri", pa.string()),
-    ("institution", pa.string()),
-    ("page", pa.int32()),
-    ("course_code", pa.string()),
-    ("subject", pa.string()),
-    ("number", pa.string()),
-    ("title", pa.string()),
-    ("credits_min", pa.float64()),
-    ("credits_max", pa.float64()),
-    ("description", pa.string()),
-    ("prerequisites", pa.string()),
-    ("confidence", pa.float64()),
-    ("needs_review", pa.bool_()),
-    ("extraction_method", pa.string()),
-    # additional columns, after the contract's
-    ("source_id", pa.string()),
-    ("catalog", pa.string()),
-    ("entry_id", pa.string()),
-    ("reasons", pa.list_(pa.string())),
-    ("box", pa.list_(pa.float64())),
-    ("corrected_by", pa.string()),
-    ("corrected_at", pa.timestamp("us", tz="UTC")),
-    ("prerequisite_codes", pa.list_(pa.string())),  # codes parsed from ``prerequisites`` (catalog/prerequisites.py)
-])
+COURSES_SCHEMA = pa.schema(
+    [
+        ("document_id", pa.string()),
+        ("source_uri", pa.string()),
+        ("institution", pa.string()),
+        ("page", pa.int32()),
+        ("course_code", pa.string()),
+        ("subject", pa.string()),
+        ("number", pa.string()),
+        ("title", pa.string()),
+        ("credits_min", pa.float64()),
+        ("credits_max", pa.float64()),
+        ("description", pa.string()),
+        ("prerequisites", pa.string()),
+        ("confidence", pa.float64()),
+        ("needs_review", pa.bool_()),
+        ("extraction_method", pa.string()),
+        # additional columns, after the contract's
+        ("source_id", pa.string()),
+        ("catalog", pa.string()),
+        ("entry_id", pa.string()),
+        ("reasons", pa.list_(pa.string())),
+        ("box", pa.list_(pa.float64())),
+        ("corrected_by", pa.string()),
+        ("corrected_at", pa.timestamp("us", tz="UTC")),
+        ("prerequisite_codes", pa.list_(pa.string())),  # codes parsed from ``prerequisites`` (catalog/prerequisites.py)
+    ]
+)
 CONTRACT_COLUMNS = COURSES_SCHEMA.names[:15]
 
-PAGES_SCHEMA = pa.schema([
-    ("document_id", pa.string()),
-    ("source_id", pa.string()),
-    ("page", pa.int32()),
-    ("method", pa.string()),
-    ("engine", pa.string()),
-    ("confidence", pa.float64()),
-    ("needs_review", pa.bool_()),
-    ("status", pa.string()),
-    ("reasons", pa.list_(pa.string())),
-])
+PAGES_SCHEMA = pa.schema(
+    [
+        ("document_id", pa.string()),
+        ("source_id", pa.string()),
+        ("page", pa.int32()),
+        ("method", pa.string()),
+        ("engine", pa.string()),
+        ("confidence", pa.float64()),
+        ("needs_review", pa.bool_()),
+        ("status", pa.string()),
+        ("reasons", pa.list_(pa.string())),
+    ]
+)
 
-PREREQUISITES_SCHEMA = pa.schema([
-    ("source_id", pa.string()),
-    ("document_id", pa.string()),
-    ("institution", pa.string()),
-    ("course_code", pa.string()),
-    ("entry_id", pa.string()),
-    ("required_code", pa.string()),
-    ("group", pa.int32()),
-    ("kind", pa.string()),
-    ("required_in_catalog", pa.bool_()),
-])
+PREREQUISITES_SCHEMA = pa.schema(
+    [
+        ("source_id", pa.string()),
+        ("document_id", pa.string()),
+        ("institution", pa.string()),
+        ("course_code", pa.string()),
+        ("entry_id", pa.string()),
+        ("required_code", pa.string()),
+        ("group", pa.int32()),
+        ("kind", pa.string()),
+        ("required_in_catalog", pa.bool_()),
+    ]
+)
 """One edge per required code: ``course_code`` (row ``entry_id``) requires ``required_code``; edges with the
 same ``group`` are ``or``-alternatives (``kind`` = ``or``), different groups are all required."""
 
-CATALOG_CHANGES_SCHEMA = pa.schema([
-    ("institution", pa.string()),
-    ("from_source_id", pa.string()),
-    ("to_source_id", pa.string()),
-    ("from_catalog", pa.string()),
-    ("to_catalog", pa.string()),
-    ("course_code", pa.string()),
-    ("change", pa.string()),
-    ("old_value", pa.string()),
-    ("new_value", pa.string()),
-    ("from_page", pa.int32()),
-    ("to_page", pa.int32()),
-])
+CATALOG_CHANGES_SCHEMA = pa.schema(
+    [
+        ("institution", pa.string()),
+        ("from_source_id", pa.string()),
+        ("to_source_id", pa.string()),
+        ("from_catalog", pa.string()),
+        ("to_catalog", pa.string()),
+        ("course_code", pa.string()),
+        ("change", pa.string()),
+        ("old_value", pa.string()),
+        ("new_value", pa.string()),
+        ("from_page", pa.int32()),
+        ("to_page", pa.int32()),
+    ]
+)
 """Courses ``added``, ``removed``, ``renamed`` or with changed ``credits`` between consecutive editions."""
 
 

@@ -106,14 +106,20 @@ class Score:
         recall = self.matched / self.truth if self.truth else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         descr = f"{self.described_found / self.described_truth:7.3f}" if self.described_truth else "      -"
-        prereq = f"{self.prerequisites_found / self.prerequisites_truth:7.3f}" if self.prerequisites_truth else "      -"
-        return (f"{name:<24}{self.truth:>6}{self.found:>6}{precision:>8.3f}{recall:>8.3f}{f1:>8.3f}"
-                f"{self.titles / self.truth:>8.3f}{self.credits / self.truth:>8.3f}{descr:>8}{prereq:>8}"
-                f"{(self.review / self.found if self.found else 0.0):>8.3f}{self.seconds:>8.1f}")
+        prereq = (
+            f"{self.prerequisites_found / self.prerequisites_truth:7.3f}" if self.prerequisites_truth else "      -"
+        )
+        return (
+            f"{name:<24}{self.truth:>6}{self.found:>6}{precision:>8.3f}{recall:>8.3f}{f1:>8.3f}"
+            f"{self.titles / self.truth:>8.3f}{self.credits / self.truth:>8.3f}{descr:>8}{prereq:>8}"
+            f"{(self.review / self.found if self.found else 0.0):>8.3f}{self.seconds:>8.1f}"
+        )
 
 
-HEADER = (f"{'layout':<24}{'truth':>6}{'found':>6}{'code P':>8}{'code R':>8}{'F1':>8}{'title':>8}{'credits':>8}"
-          f"{'descr':>8}{'prereq':>8}{'review':>8}{'sec':>8}")
+HEADER = (
+    f"{'layout':<24}{'truth':>6}{'found':>6}{'code P':>8}{'code R':>8}{'F1':>8}{'title':>8}{'credits':>8}"
+    f"{'descr':>8}{'prereq':>8}{'review':>8}{'sec':>8}"
+)
 
 
 def normalise(text: str | None) -> str:
@@ -125,7 +131,11 @@ def score(entries: Sequence[CourseEntry], truth: Sequence[TruthCourse], min_conf
     by_code: dict[str, CourseEntry] = {}
     for entry in entries:
         by_code.setdefault(entry.course_code, entry)
-    result = Score(truth=len(truth), found=len(by_code), review=sum(e.confidence < min_confidence or bool(e.reasons) for e in by_code.values()))
+    result = Score(
+        truth=len(truth),
+        found=len(by_code),
+        review=sum(e.confidence < min_confidence or bool(e.reasons) for e in by_code.values()),
+    )
     for course in truth:
         entry = by_code.get(course.course_code)
         result.described_truth += course.description is not None
@@ -136,10 +146,12 @@ def score(entries: Sequence[CourseEntry], truth: Sequence[TruthCourse], min_conf
         result.titles += normalise(entry.title) == normalise(course.title)
         result.credits += (entry.credits_min, entry.credits_max) == (course.credits_min, course.credits_max)
         result.described_found += course.description is not None and normalise(entry.description) == normalise(
-            course.description)
+            course.description
+        )
         result.prerequisites_truth += course.prerequisites is not None
-        result.prerequisites_found += course.prerequisites is not None and normalise(
-            entry.prerequisites) == normalise(course.prerequisites)
+        result.prerequisites_found += course.prerequisites is not None and normalise(entry.prerequisites) == normalise(
+            course.prerequisites
+        )
     return result
 
 
@@ -190,8 +202,14 @@ def run_layout(pdf: bytes, document_id: str, engine: OcrEngine | None, profile: 
         return parse_pages(load_page_results(document_id, store), profile)
 
 
-def benchmark(layouts: Sequence[str], seeds: Sequence[int], scanned: bool, engine: OcrEngine | None,
-              profile: CatalogProfile, verbose: bool) -> Score:
+def benchmark(
+    layouts: Sequence[str],
+    seeds: Sequence[int],
+    scanned: bool,
+    engine: OcrEngine | None,
+    profile: CatalogProfile,
+    verbose: bool,
+) -> Score:
     """Print one variant's table and return its overall score."""
     print(f"\n{'scanned (RapidOCR)' if scanned else 'born-digital (text layer)'}")
     print(HEADER)
@@ -228,7 +246,9 @@ def report_mismatches(entries: Sequence[CourseEntry], truth: Sequence[TruthCours
         if normalise(entry.title) != normalise(course.title):
             print(f"    {course.course_code}: title {entry.title!r} != {course.title!r}")
         if (entry.credits_min, entry.credits_max) != (course.credits_min, course.credits_max):
-            print(f"    {course.course_code}: credits {entry.credits_min}-{entry.credits_max} != {course.credits_min}-{course.credits_max}")
+            print(
+                f"    {course.course_code}: credits {entry.credits_min}-{entry.credits_max} != {course.credits_min}-{course.credits_max}"
+            )
         if course.description and not entry.description:
             print(f"    {course.course_code}: no description")
 
@@ -352,25 +372,32 @@ class RealScore:
     def row(self, name: str) -> str:
         """A table row; a share with nothing to count (no matched codes, no printed credits, ...) is ``-``
         (score.py's table shows 0 there; its last line, :meth:`summary`, is the same as ours)."""
+
         def share(value: float, denominator: int) -> str:
             return f"{value:.3f}" if denominator else "-"
 
-        return (f"{name:<18}{self.truth:>6}{self.predicted:>6}{self.precision:>8.3f}{self.recall:>8.3f}{self.f1:>7.3f}"
-                f"{share(self.title, self.tp):>7}{share(self.credits, self.cred_n):>8}"
-                f"{share(self.prereq, self.pre_n):>7}"
-                f"{share(self.flagged, self.predicted):>8}{share(self.unflagged_err, self.unflagged):>9}"
-                f"{self.missed_pages:>7}{self.missed_pages_unflagged:>6}{self.seconds:>8.1f}")
+        return (
+            f"{name:<18}{self.truth:>6}{self.predicted:>6}{self.precision:>8.3f}{self.recall:>8.3f}{self.f1:>7.3f}"
+            f"{share(self.title, self.tp):>7}{share(self.credits, self.cred_n):>8}"
+            f"{share(self.prereq, self.pre_n):>7}"
+            f"{share(self.flagged, self.predicted):>8}{share(self.unflagged_err, self.unflagged):>9}"
+            f"{self.missed_pages:>7}{self.missed_pages_unflagged:>6}{self.seconds:>8.1f}"
+        )
 
     def summary(self, variant: str) -> str:
         """score.py's last line."""
-        return (f"real-{variant}: code_f1={self.f1:.3f} title={self.title:.3f} credits={self.credits:.3f} "
-                f"prereq={self.prereq:.3f} unflagged_err={self.unflagged_err:.3f} flagged={self.flagged:.3f} "
-                f"missed_pages={self.missed_pages} missed_pages_unflagged={self.missed_pages_unflagged} "
-                f"(n_truth={self.truth}, n_pred={self.predicted})")
+        return (
+            f"real-{variant}: code_f1={self.f1:.3f} title={self.title:.3f} credits={self.credits:.3f} "
+            f"prereq={self.prereq:.3f} unflagged_err={self.unflagged_err:.3f} flagged={self.flagged:.3f} "
+            f"missed_pages={self.missed_pages} missed_pages_unflagged={self.missed_pages_unflagged} "
+            f"(n_truth={self.truth}, n_pred={self.predicted})"
+        )
 
 
-REAL_HEADER = (f"{'file':<18}{'truth':>6}{'pred':>6}{'code P':>8}{'code R':>8}{'F1':>7}{'title':>7}{'credits':>8}"
-               f"{'prereq':>7}{'flagged':>8}{'unfl_err':>9}{'missed':>7}{'unfl':>6}{'sec':>8}")
+REAL_HEADER = (
+    f"{'file':<18}{'truth':>6}{'pred':>6}{'code P':>8}{'code R':>8}{'F1':>7}{'title':>7}{'credits':>8}"
+    f"{'prereq':>7}{'flagged':>8}{'unfl_err':>9}{'missed':>7}{'unfl':>6}{'sec':>8}"
+)
 
 
 def _records(rows: Any) -> list[Row]:
@@ -388,8 +415,9 @@ def _needs_review(row: Row) -> bool:
 
 def _credits_right(truth: Row, row: Row) -> bool:
     try:
-        return (float(row["credits_min"]) == float(truth["credits_min"])
-                and float(row["credits_max"]) == float(truth["credits_max"]))
+        return float(row["credits_min"]) == float(truth["credits_min"]) and float(row["credits_max"]) == float(
+            truth["credits_max"]
+        )
     except (TypeError, ValueError):
         return False
 
@@ -428,8 +456,13 @@ def _match(truth: Iterable[Row], courses: Any, pages: Any) -> _Matched:
     for row in rows:
         if norm_code(row["course_code"]) not in struck:  # struck-through entries count neither way
             pcodes.setdefault(norm_code(row["course_code"]), row)
-    return _Matched(kept, {norm_code(t["code"]): t for t in kept}, pcodes,
-                    {norm_code(row["course_code"]) for row in rows}, _records(pages))
+    return _Matched(
+        kept,
+        {norm_code(t["code"]): t for t in kept},
+        pcodes,
+        {norm_code(row["course_code"]) for row in rows},
+        _records(pages),
+    )
 
 
 def _missed_pages(matched: _Matched) -> list[tuple[int, int, int, bool]]:
@@ -528,8 +561,14 @@ def real_mismatches(truth: Iterable[Row], courses: Any, pages: Any = None) -> li
         if norm_text(t["title"]) != norm_predicted(p["title"]):
             lines.append((page, order, f"{where} title {_shown(p['title'])!r} != {t['title']!r} {flag}"))
         if t["credits_min"] is not None and not _credits_right(t, p):
-            lines.append((page, order, f"{where} credits {_credits_text(p.get('credits_min'), p.get('credits_max'))}"
-                                       f" != {_credits_text(t['credits_min'], t['credits_max'])} {flag}"))
+            lines.append(
+                (
+                    page,
+                    order,
+                    f"{where} credits {_credits_text(p.get('credits_min'), p.get('credits_max'))}"
+                    f" != {_credits_text(t['credits_min'], t['credits_max'])} {flag}",
+                )
+            )
         if t.get("prerequisites") is not None and not _prereq_right(t, p):
             predicted = _shown(p.get("prerequisites"))
             lines.append((page, order, f"{where} prereq {predicted!r} != {t['prerequisites']!r} {flag}"))
@@ -537,11 +576,22 @@ def real_mismatches(truth: Iterable[Row], courses: Any, pages: Any = None) -> li
         if key not in m.tcodes:
             page = 0 if _missing(p.get("page")) else int(p["page"])
             credits = _credits_text(p.get("credits_min"), p.get("credits_max"))
-            lines.append((page, order, f"p{page} extra {p['course_code']!r}: {_shown(p['title'])!r}"
-                                       f" credits {credits} {_flag_text(p)}"))
+            lines.append(
+                (
+                    page,
+                    order,
+                    f"p{page} extra {p['course_code']!r}: {_shown(p['title'])!r} credits {credits} {_flag_text(p)}",
+                )
+            )
     for page, hits, total, flagged in _missed_pages(m):
-        lines.append((page, -1, f"p{page} missed page: {hits}/{total} truth entries found,"
-                                f" page {'flagged' if flagged else 'UNFLAGGED'}"))
+        lines.append(
+            (
+                page,
+                -1,
+                f"p{page} missed page: {hits}/{total} truth entries found,"
+                f" page {'flagged' if flagged else 'UNFLAGGED'}",
+            )
+        )
     return [line for *_, line in sorted(lines, key=lambda item: (item[0], item[1]))]
 
 
@@ -579,12 +629,18 @@ def run_real_document(pdf: Path, engine: OcrEngine) -> tuple[Any, Any]:
     key = pdf.name
     ingest = IngestConfig()
     data = landing.get(key)
-    info = inspect_document(data, partition_key=partition_key_for(key), source_uri=landing.uri(key),
-                            head=landing.head(key), institution=institution_for(key, ingest.institution),
-                            max_pages=ingest.max_pages)
+    info = inspect_document(
+        data,
+        partition_key=partition_key_for(key),
+        source_uri=landing.uri(key),
+        head=landing.head(key),
+        institution=institution_for(key, ingest.institution),
+        max_pages=ingest.max_pages,
+    )
     validation = ValidationConfig()
-    rules = ValidationRules(min_credits=validation.min_credits, max_credits=validation.max_credits,
-                            min_confidence=validation.min_confidence)
+    rules = ValidationRules(
+        min_credits=validation.min_credits, max_credits=validation.max_credits, min_confidence=validation.min_confidence
+    )
     flag_rules = FlagRules(validation.min_ocr_confidence, validation.max_text_disagreement)
     with tempfile.TemporaryDirectory(prefix="accuracy-real-") as directory:
         work, output = LocalObjectStore(Path(directory) / "work"), LocalObjectStore(Path(directory) / "output")
@@ -592,9 +648,10 @@ def run_real_document(pdf: Path, engine: OcrEngine) -> tuple[Any, Any]:
         read_document(info.document_id, work, engine, OcrEngineResource().batch_size, total_pages=info.page_count)
         parse_document(info.document_id, work, CatalogProfile())
         publish_document(info, work, output, rules, None, flag_rules)
-        courses, pages = (pd.read_parquet(output.root / hive_key(dataset, info.institution, info.source_id,
-                                                                 f"{dataset}.parquet"))
-                          for dataset in ("courses", "pages"))
+        courses, pages = (
+            pd.read_parquet(output.root / hive_key(dataset, info.institution, info.source_id, f"{dataset}.parquet"))
+            for dataset in ("courses", "pages")
+        )
     return courses, pages
 
 
@@ -627,6 +684,7 @@ def benchmark_real(directory: Path, variant: str, engine: OcrEngine, verbose: bo
 
 def lazy_ocr_engine(cache: Path | None) -> OcrEngine:
     """RapidOCR (behind the OCR cache when given), built when a page first needs it."""
+
     def build() -> OcrEngine:
         engine: OcrEngine = build_engine("rapidocr")
         return CachingEngine(engine, cache) if cache else engine
@@ -638,14 +696,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--layouts", nargs="+", choices=LAYOUTS, default=list(LAYOUTS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
-    parser.add_argument("--scanned", action=argparse.BooleanOptionalAction, default=True,
-                        help="also run the scanned variant through RapidOCR (default: yes)")
+    parser.add_argument(
+        "--scanned",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also run the scanned variant through RapidOCR (default: yes)",
+    )
     parser.add_argument("--born-digital", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--ocr-cache", type=Path, help="keep OCR output here between runs (not in the repo)")
     parser.add_argument("--verbose", action="store_true", help="list every mismatch")
-    parser.add_argument("--real", type=Path, metavar="DIR",
-                        help="score the real-catalog dev set in DIR (truth/, pdfs/, scanned/), read in place, "
-                        "instead of the synthetic layouts")
+    parser.add_argument(
+        "--real",
+        type=Path,
+        metavar="DIR",
+        help="score the real-catalog dev set in DIR (truth/, pdfs/, scanned/), read in place, "
+        "instead of the synthetic layouts",
+    )
     args = parser.parse_args(argv)
     if args.real:
         ocr = lazy_ocr_engine(args.ocr_cache)  # offered to every page, as extract does; built only if one needs it

@@ -113,10 +113,16 @@ def job_shape() -> JobShape:
         before = max((depth[k] for k in step.get_execution_dependency_keys()), default=0)
         depth[step.key] = before + (step.key not in gpu)
     worker = json.loads((REPO / "docker" / "ecs" / "run-worker.json").read_text())
-    return JobShape(cpu_steps=len(steps) - len(gpu), gpu_steps=len(gpu), cpu_steps_on_critical_path=max(depth.values()),
-                    step_vcpu=int(ecs.STEP_CPU) / 1024, step_gb=int(ecs.STEP_MEMORY) / 1024,
-                    run_worker_vcpu=int(worker["cpu"]) / 1024, run_worker_gb=int(worker["memory"]) / 1024,
-                    gpu_task_vcpu=int(ecs.GPU_TASK_CPU) / 1024)
+    return JobShape(
+        cpu_steps=len(steps) - len(gpu),
+        gpu_steps=len(gpu),
+        cpu_steps_on_critical_path=max(depth.values()),
+        step_vcpu=int(ecs.STEP_CPU) / 1024,
+        step_gb=int(ecs.STEP_MEMORY) / 1024,
+        run_worker_vcpu=int(worker["cpu"]) / 1024,
+        run_worker_gb=int(worker["memory"]) / 1024,
+        gpu_task_vcpu=int(ecs.GPU_TASK_CPU) / 1024,
+    )
 
 
 @dataclass(frozen=True)
@@ -147,11 +153,17 @@ def cost_per_1000_pages(inputs: Inputs, shape: JobShape, pages_per_document: int
     cpu_work_s = pages / inputs.cpu_text_pages_per_vcpu_s + scanned / inputs.cpu_render_pages_per_vcpu_s
     work_per_step_s = cpu_work_s / shape.cpu_steps
     step_billed_s = shape.cpu_steps * max(inputs.fargate_minimum_s, inputs.fargate_start_billed_s + work_per_step_s)
-    gpu_task_s = (inputs.gpu_task_start_s + (inputs.gpu_model_load_s if scanned else 0.0)
-                  + scanned / inputs.gpu_pages_per_s
-                  + (pages - scanned) / (inputs.cpu_text_pages_per_vcpu_s * shape.gpu_task_vcpu)) * shape.gpu_steps
-    run_worker_s = (inputs.fargate_start_billed_s
-                    + shape.cpu_steps_on_critical_path * (inputs.fargate_start_wait_s + work_per_step_s) + gpu_task_s)
+    gpu_task_s = (
+        inputs.gpu_task_start_s
+        + (inputs.gpu_model_load_s if scanned else 0.0)
+        + scanned / inputs.gpu_pages_per_s
+        + (pages - scanned) / (inputs.cpu_text_pages_per_vcpu_s * shape.gpu_task_vcpu)
+    ) * shape.gpu_steps
+    run_worker_s = (
+        inputs.fargate_start_billed_s
+        + shape.cpu_steps_on_critical_path * (inputs.fargate_start_wait_s + work_per_step_s)
+        + gpu_task_s
+    )
     run_worker_billed_s = max(inputs.fargate_minimum_s, run_worker_s)
 
     def fargate(vcpu: float, gb: float, seconds: float) -> float:
@@ -159,10 +171,12 @@ def cost_per_1000_pages(inputs: Inputs, shape: JobShape, pages_per_document: int
 
     documents = 1000 / pages
     fleet = (inputs.fleet_cold_start_s + inputs.fleet_scale_in_tail_s) / 3600 * inputs.g4dn_xlarge_hour
-    return Cost(gpu_tasks=documents * gpu_task_s / 3600 * inputs.g4dn_xlarge_hour,
-                gpu_fleet=fleet * 1000 / inputs.burst_pages,
-                fargate_steps=documents * fargate(shape.step_vcpu, shape.step_gb, step_billed_s),
-                fargate_run_worker=documents * fargate(shape.run_worker_vcpu, shape.run_worker_gb, run_worker_billed_s))
+    return Cost(
+        gpu_tasks=documents * gpu_task_s / 3600 * inputs.g4dn_xlarge_hour,
+        gpu_fleet=fleet * 1000 / inputs.burst_pages,
+        fargate_steps=documents * fargate(shape.step_vcpu, shape.step_gb, step_billed_s),
+        fargate_run_worker=documents * fargate(shape.run_worker_vcpu, shape.run_worker_gb, run_worker_billed_s),
+    )
 
 
 @dataclass(frozen=True)
@@ -188,46 +202,89 @@ def _money(value: float) -> str:
     return f"{value:.3f}" if value < 10 else f"{value:.2f}"
 
 
-HEADER = ("document", "pages/doc", "T4 pages/s (assumed)", "GPU tasks", "GPU fleet cold start", "Fargate steps",
-          "Fargate run worker", "GPU", "CPU", "total $/1,000 pages")
+HEADER = (
+    "document",
+    "pages/doc",
+    "T4 pages/s (assumed)",
+    "GPU tasks",
+    "GPU fleet cold start",
+    "Fargate steps",
+    "Fargate run worker",
+    "GPU",
+    "CPU",
+    "total $/1,000 pages",
+)
 
 
 def table(table_rows: Sequence[Row], markdown: bool) -> str:
-    cells = [HEADER] + [(r.scenario, str(r.pages_per_document),
-                         "-" if r.gpu_pages_per_s is None else f"{r.gpu_pages_per_s:g}",
-                         *(_money(v) for v in (r.cost.gpu_tasks, r.cost.gpu_fleet, r.cost.fargate_steps,
-                                               r.cost.fargate_run_worker, r.cost.gpu, r.cost.cpu, r.cost.total)))
-                        for r in table_rows]
+    cells = [HEADER] + [
+        (
+            r.scenario,
+            str(r.pages_per_document),
+            "-" if r.gpu_pages_per_s is None else f"{r.gpu_pages_per_s:g}",
+            *(
+                _money(v)
+                for v in (
+                    r.cost.gpu_tasks,
+                    r.cost.gpu_fleet,
+                    r.cost.fargate_steps,
+                    r.cost.fargate_run_worker,
+                    r.cost.gpu,
+                    r.cost.cpu,
+                    r.cost.total,
+                )
+            ),
+        )
+        for r in table_rows
+    ]
     if markdown:
         lines = ["| " + " | ".join(row) + " |" for row in cells]
         lines.insert(1, "|" + "|".join("---" if i < 1 else "---:" for i in range(len(HEADER))) + "|")
         return "\n".join(lines)
     widths = [max(len(row[i]) for row in cells) for i in range(len(HEADER))]
-    return "\n".join("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths)))
-                     for row in cells)
+    return "\n".join(
+        "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))) for row in cells
+    )
 
 
 def describe_inputs(inputs: Inputs, shape: JobShape) -> str:
     lines = [f"Prices as of {PRICES_DATE}, us-east-1, Linux/x86, on-demand (check the AWS price pages):"]
     lines += [f"  {name} = {getattr(inputs, name)} {unit}" for name, (_, unit) in PRICES.items()]
-    lines.append(f"Job process_catalog_document: {shape.cpu_steps} CPU steps ({shape.cpu_steps_on_critical_path} on the "
-                 f"critical path), {shape.gpu_steps} GPU step; Fargate tasks per run: {shape.fargate_tasks} "
-                 f"(run worker {shape.run_worker_vcpu:g} vCPU/{shape.run_worker_gb:g} GB, steps {shape.step_vcpu:g} vCPU/"
-                 f"{shape.step_gb:g} GB); GPU task {shape.gpu_task_vcpu:g} vCPU on a g4dn.xlarge")
+    lines.append(
+        f"Job process_catalog_document: {shape.cpu_steps} CPU steps ({shape.cpu_steps_on_critical_path} on the "
+        f"critical path), {shape.gpu_steps} GPU step; Fargate tasks per run: {shape.fargate_tasks} "
+        f"(run worker {shape.run_worker_vcpu:g} vCPU/{shape.run_worker_gb:g} GB, steps {shape.step_vcpu:g} vCPU/"
+        f"{shape.step_gb:g} GB); GPU task {shape.gpu_task_vcpu:g} vCPU on a g4dn.xlarge"
+    )
     lines.append("Other inputs (see each field's docstring in ocr_pipeline_tests/benchmarks/cost.py for its basis):")
-    for name in ("fargate_minimum_s", "fargate_start_billed_s", "fargate_start_wait_s", "cpu_text_pages_per_vcpu_s",
-                 "cpu_render_pages_per_vcpu_s", "gpu_task_start_s", "gpu_model_load_s", "fleet_cold_start_s",
-                 "fleet_scale_in_tail_s", "burst_pages"):
+    for name in (
+        "fargate_minimum_s",
+        "fargate_start_billed_s",
+        "fargate_start_wait_s",
+        "cpu_text_pages_per_vcpu_s",
+        "cpu_render_pages_per_vcpu_s",
+        "gpu_task_start_s",
+        "gpu_model_load_s",
+        "fleet_cold_start_s",
+        "fleet_scale_in_tail_s",
+        "burst_pages",
+    ):
         lines.append(f"  {name} = {getattr(inputs, name):g}")
     return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--gpu-pages-per-s", nargs="+", type=float, default=[0.1, 0.25, 0.5],
-                        help="assumed T4 OCR throughput(s), scanned pages/s (not measured)")
-    parser.add_argument("--burst-pages", type=int, default=Inputs.burst_pages,
-                        help="pages per scale-from-zero of the GPU fleet")
+    parser.add_argument(
+        "--gpu-pages-per-s",
+        nargs="+",
+        type=float,
+        default=[0.1, 0.25, 0.5],
+        help="assumed T4 OCR throughput(s), scanned pages/s (not measured)",
+    )
+    parser.add_argument(
+        "--burst-pages", type=int, default=Inputs.burst_pages, help="pages per scale-from-zero of the GPU fleet"
+    )
     parser.add_argument("--pages-per-document", nargs="+", type=int, default=[12, 300])
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (docs/cost.md)")
     args = parser.parse_args(argv)
@@ -238,8 +295,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(table(rows(inputs, shape, args.gpu_pages_per_s, args.pages_per_document), args.markdown))
     lone = cost_per_1000_pages(replace(inputs, burst_pages=12), shape, 12, 1.0)
     print()
-    print(f"A lone 12-page scanned document arriving with the fleet at zero pays the whole cold start and idle tail: "
-          f"${lone.gpu_fleet * 12 / 1000:.2f} for it (${lone.total:.2f} per 1,000 pages at that rate).")
+    print(
+        f"A lone 12-page scanned document arriving with the fleet at zero pays the whole cold start and idle tail: "
+        f"${lone.gpu_fleet * 12 / 1000:.2f} for it (${lone.total:.2f} per 1,000 pages at that rate)."
+    )
 
 
 if __name__ == "__main__":

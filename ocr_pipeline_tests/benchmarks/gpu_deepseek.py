@@ -33,8 +33,12 @@ from PIL import Image
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen import canvas
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
-from transformers import (DeepseekOcr2Config, DeepseekOcr2ForConditionalGeneration, DeepseekOcr2Processor,
-                          PreTrainedTokenizerFast)
+from transformers import (
+    DeepseekOcr2Config,
+    DeepseekOcr2ForConditionalGeneration,
+    DeepseekOcr2Processor,
+    PreTrainedTokenizerFast,
+)
 
 from ocr_pipeline.models import PageRef
 from ocr_pipeline.ocr.base import PageImage
@@ -42,14 +46,29 @@ from ocr_pipeline.ocr.deepseek_ocr2 import DeepseekOcr2Engine, model_attn_implem
 
 BOS, EOS, PAD = "<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>", "<｜▁pad▁｜>"
 """DeepSeek's begin/end-of-sentence and padding tokens, spelled as in its tokenizer."""
-SPECIAL_TOKENS = [BOS, EOS, PAD, "<image>", "<|grounding|>", "<|ref|>", "<|/ref|>", "<|det|>", "<|/det|>",
-                  "<td>", "</td>"]
+SPECIAL_TOKENS = [
+    BOS,
+    EOS,
+    PAD,
+    "<image>",
+    "<|grounding|>",
+    "<|ref|>",
+    "<|/ref|>",
+    "<|det|>",
+    "<|/det|>",
+    "<td>",
+    "</td>",
+]
 CORPUS = [
     "Convert the document to markdown. Free OCR.",
-    "# Mathematics Courses", "**MATH 101 Calculus I (4 credits)**", "Prerequisite: MATH 100 or placement.",
-    "Limits, derivatives and integrals of functions of one variable.", "ENGL 102 Composition II (3 credits)",
+    "# Mathematics Courses",
+    "**MATH 101 Calculus I (4 credits)**",
+    "Prerequisite: MATH 100 or placement.",
+    "Limits, derivatives and integrals of functions of one variable.",
+    "ENGL 102 Composition II (3 credits)",
     "title sub_title text table table_caption image image_caption equation [[12, 40, 620, 78]]",
-    "<table><tr><td>MATH 101</td><td>Fall</td></tr></table>", "0123456789 ,.;:()[]#*-",
+    "<table><tr><td>MATH 101</td><td>Fall</td></tr></table>",
+    "0123456789 ,.;:()[]#*-",
 ]
 FULL_VOCAB = 129280
 FULL_IMAGE_TOKEN_ID = 128815
@@ -65,13 +84,35 @@ def full_config() -> DeepseekOcr2Config:
     checkpoint (their encoder width does not even match the SAM output), so the sizes are spelled out.
     """
     return DeepseekOcr2Config(
-        vision_config={"sam_config": {"downsample_channels": [512, 896]}, "encoder_config": dict(
-            hidden_size=896, intermediate_size=4864, num_hidden_layers=24, num_attention_heads=14,
-            num_key_value_heads=2, rms_norm_eps=1e-6, rope_theta=1000000.0, vocab_size=1)},
-        text_config=dict(vocab_size=FULL_VOCAB, hidden_size=1280, intermediate_size=6848, num_hidden_layers=12,
-                         num_attention_heads=10, num_key_value_heads=10, max_position_embeddings=8192,
-                         n_routed_experts=64, n_shared_experts=2, num_experts_per_tok=6, moe_intermediate_size=896,
-                         mlp_layer_types=["dense"] + ["sparse"] * 11, bos_token_id=0, eos_token_id=1),
+        vision_config={
+            "sam_config": {"downsample_channels": [512, 896]},
+            "encoder_config": dict(
+                hidden_size=896,
+                intermediate_size=4864,
+                num_hidden_layers=24,
+                num_attention_heads=14,
+                num_key_value_heads=2,
+                rms_norm_eps=1e-6,
+                rope_theta=1000000.0,
+                vocab_size=1,
+            ),
+        },
+        text_config=dict(
+            vocab_size=FULL_VOCAB,
+            hidden_size=1280,
+            intermediate_size=6848,
+            num_hidden_layers=12,
+            num_attention_heads=10,
+            num_key_value_heads=10,
+            max_position_embeddings=8192,
+            n_routed_experts=64,
+            n_shared_experts=2,
+            num_experts_per_tok=6,
+            moe_intermediate_size=896,
+            mlp_layer_types=["dense"] + ["sparse"] * 11,
+            bos_token_id=0,
+            eos_token_id=1,
+        ),
         image_token_id=FULL_IMAGE_TOKEN_ID,
     )
 
@@ -81,13 +122,23 @@ def tiny_tokenizer() -> PreTrainedTokenizerFast:
     backend = Tokenizer(models.BPE(unk_token=None))
     backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     backend.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=SPECIAL_TOKENS, show_progress=False,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    trainer = trainers.BpeTrainer(
+        vocab_size=400,
+        special_tokens=SPECIAL_TOKENS,
+        show_progress=False,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
     backend.train_from_iterator(CORPUS, trainer=trainer)
     backend.post_processor = processors.TemplateProcessing(
-        single=f"{BOS} $A", pair=f"{BOS} $A {BOS} $B", special_tokens=[(BOS, backend.token_to_id(BOS))])
-    return PreTrainedTokenizerFast(tokenizer_object=backend, bos_token=BOS, eos_token=EOS, pad_token=PAD,
-                                   additional_special_tokens=SPECIAL_TOKENS[3:])
+        single=f"{BOS} $A", pair=f"{BOS} $A {BOS} $B", special_tokens=[(BOS, backend.token_to_id(BOS))]
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=backend,
+        bos_token=BOS,
+        eos_token=EOS,
+        pad_token=PAD,
+        additional_special_tokens=SPECIAL_TOKENS[3:],
+    )
 
 
 def tiny_config(vocab_size: int, image_token_id: int, bos: int, eos: int, pad: int) -> DeepseekOcr2Config:
@@ -95,15 +146,43 @@ def tiny_config(vocab_size: int, image_token_id: int, bos: int, eos: int, pad: i
     768 px tiles -> 144), a hybrid-attention encoder, a dense + MoE decoder."""
     return DeepseekOcr2Config(
         vision_config={
-            "sam_config": dict(hidden_size=16, output_channels=16, num_hidden_layers=1, num_attention_heads=2,
-                               image_size=1024, patch_size=16, window_size=14, global_attn_indexes=[],
-                               downsample_channels=[16, 32]),
-            "encoder_config": dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                                   num_attention_heads=4, num_key_value_heads=2, rope_theta=1000000.0)},
-        text_config=dict(vocab_size=vocab_size, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=TINY_CONTEXT,
-                         bos_token_id=bos, eos_token_id=eos, pad_token_id=pad, n_routed_experts=4, n_shared_experts=1,
-                         mlp_layer_types=["dense", "sparse"], moe_intermediate_size=32, num_experts_per_tok=2),
+            "sam_config": dict(
+                hidden_size=16,
+                output_channels=16,
+                num_hidden_layers=1,
+                num_attention_heads=2,
+                image_size=1024,
+                patch_size=16,
+                window_size=14,
+                global_attn_indexes=[],
+                downsample_channels=[16, 32],
+            ),
+            "encoder_config": dict(
+                hidden_size=32,
+                intermediate_size=64,
+                num_hidden_layers=1,
+                num_attention_heads=4,
+                num_key_value_heads=2,
+                rope_theta=1000000.0,
+            ),
+        },
+        text_config=dict(
+            vocab_size=vocab_size,
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=4,
+            max_position_embeddings=TINY_CONTEXT,
+            bos_token_id=bos,
+            eos_token_id=eos,
+            pad_token_id=pad,
+            n_routed_experts=4,
+            n_shared_experts=1,
+            mlp_layer_types=["dense", "sparse"],
+            moe_intermediate_size=32,
+            num_experts_per_tok=2,
+        ),
         image_token_id=image_token_id,
     )
 
@@ -112,8 +191,9 @@ def real_processor(tokenizer: PreTrainedTokenizerFast) -> DeepseekOcr2Processor:
     """The processor with DeepSeek-OCR 2's settings: 1024 px global view, 768 px tiles (2-6), 16 px patches."""
     from transformers.models.deepseek_ocr2.image_processing_pil_deepseek_ocr2 import DeepseekOcr2ImageProcessorPil
 
-    images = DeepseekOcr2ImageProcessorPil(size={"height": 1024, "width": 1024}, tile_size=768, min_patches=2,
-                                           max_patches=6)
+    images = DeepseekOcr2ImageProcessorPil(
+        size={"height": 1024, "width": 1024}, tile_size=768, min_patches=2, max_patches=6
+    )
     return DeepseekOcr2Processor(image_processor=images, tokenizer=tokenizer, patch_size=16, downsample_ratio=4)
 
 
@@ -140,14 +220,22 @@ def save_release_layout(directory: Path) -> Path:
     the files that tell it apart (``deepseek_vl_v2`` config with ``auto_map``, remote code, tokenizer)."""
     directory.mkdir(parents=True, exist_ok=True)
     config = {
-        "_name_or_path": "deepseek-ai/DeepSeek-OCR-2", "architectures": ["DeepseekOCR2ForCausalLM"],
-        "auto_map": {"AutoConfig": "modeling_deepseekocr2.DeepseekOCR2Config",
-                     "AutoModel": "modeling_deepseekocr2.DeepseekOCR2ForCausalLM"},
-        "model_type": "deepseek_vl_v2", "torch_dtype": "bfloat16", "transformers_version": "4.46.3",
+        "_name_or_path": "deepseek-ai/DeepSeek-OCR-2",
+        "architectures": ["DeepseekOCR2ForCausalLM"],
+        "auto_map": {
+            "AutoConfig": "modeling_deepseekocr2.DeepseekOCR2Config",
+            "AutoModel": "modeling_deepseekocr2.DeepseekOCR2ForCausalLM",
+        },
+        "model_type": "deepseek_vl_v2",
+        "torch_dtype": "bfloat16",
+        "transformers_version": "4.46.3",
         "language_config": {"hidden_size": 1280, "num_hidden_layers": 12, "vocab_size": FULL_VOCAB},
-        "vision_config": {"width": {"sam_vit_b": {"width": 768, "layers": 12, "heads": 12,
-                                                  "global_attn_indexes": [2, 5, 8, 11]},
-                                    "qwen2-0-5b": {"dim": 896}}},
+        "vision_config": {
+            "width": {
+                "sam_vit_b": {"width": 768, "layers": 12, "heads": 12, "global_attn_indexes": [2, 5, 8, 11]},
+                "qwen2-0-5b": {"dim": 896},
+            }
+        },
     }
     (directory / "config.json").write_text(json.dumps(config, indent=2))
     for name in ("modeling_deepseekocr2.py", "deepencoderv2.py", "conversation.py"):
@@ -156,14 +244,16 @@ def save_release_layout(directory: Path) -> Path:
     return directory
 
 
-def materialise(config: DeepseekOcr2Config, device: str, dtype: torch.dtype,
-                attn: str) -> DeepseekOcr2ForConditionalGeneration:
+def materialise(
+    config: DeepseekOcr2Config, device: str, dtype: torch.dtype, attn: str
+) -> DeepseekOcr2ForConditionalGeneration:
     """Build straight on ``device`` in ``dtype``: no fp32 or host copy, every weight initialised by its
     own sub-model's ``_init_weights`` (MoE experts and router included)."""
     config = copy.deepcopy(config)
     with torch.device(device):
         model = DeepseekOcr2ForConditionalGeneration._from_config(
-            config, dtype=dtype, attn_implementation=model_attn_implementation(attn))
+            config, dtype=dtype, attn_implementation=model_attn_implementation(attn)
+        )
     return model.eval()
 
 
@@ -174,8 +264,13 @@ def uninitialised(model: torch.nn.Module) -> list[str]:
         values = param.detach().float()
         if not torch.isfinite(values).all():
             bad.append(name)
-        elif values.numel() > 1 and param.dim() >= 2 and "pos_embed" not in name and "rel_pos" not in name \
-                and values.std() == 0:
+        elif (
+            values.numel() > 1
+            and param.dim() >= 2
+            and "pos_embed" not in name
+            and "rel_pos" not in name
+            and values.std() == 0
+        ):
             bad.append(name)
     return bad
 
@@ -217,13 +312,16 @@ class Row:
     peak_gib: float
 
 
-HEADER = (f"{'dtype':<9} {'attn':<18} {'asked':>5} {'batch':>5} {'pages/s':>8} {'tok/s':>9} {'TTFT s':>7} "
-          f"{'peak GiB':>8}")
+HEADER = (
+    f"{'dtype':<9} {'attn':<18} {'asked':>5} {'batch':>5} {'pages/s':>8} {'tok/s':>9} {'TTFT s':>7} {'peak GiB':>8}"
+)
 
 
 def format_row(row: Row) -> str:
-    return (f"{row.dtype:<9} {row.attn:<18} {row.asked:>5} {row.batch:>5} {row.pages_per_s:>8.2f} "
-            f"{row.tokens_per_s:>9.1f} {row.first_token_s:>7.2f} {row.peak_gib:>8.2f}")
+    return (
+        f"{row.dtype:<9} {row.attn:<18} {row.asked:>5} {row.batch:>5} {row.pages_per_s:>8.2f} "
+        f"{row.tokens_per_s:>9.1f} {row.first_token_s:>7.2f} {row.peak_gib:>8.2f}"
+    )
 
 
 T4_BATCH = 4
@@ -267,9 +365,16 @@ def measure(engine: DeepseekOcr2Engine, pages: list[PageImage], dtype: str, attn
     if failed:
         raise RuntimeError(f"{len(failed)} page(s) failed: {failed[0]}")
     peak = torch.cuda.max_memory_allocated() / 2**30 if cuda else 0.0
-    return Row(dtype, attn, asked, engine.last_batch_size, len(pages) / elapsed,
-               (engine.generated_tokens - tokens_before) / elapsed, (first[0] - started) if first else float("nan"),
-               peak)
+    return Row(
+        dtype,
+        attn,
+        asked,
+        engine.last_batch_size,
+        len(pages) / elapsed,
+        (engine.generated_tokens - tokens_before) / elapsed,
+        (first[0] - started) if first else float("nan"),
+        peak,
+    )
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -277,8 +382,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--time-budget", type=float, default=420.0, help="stop starting new rows after this many s")
     parser.add_argument("--tokens", type=int, default=512, help="output tokens forced per page")
     parser.add_argument("--dpi", type=int, default=144)
-    parser.add_argument("--t4-budget-gib", type=float, default=15.0,
-                        help="GPU memory the float16 row may use (a T4 has 15 GiB)")
+    parser.add_argument(
+        "--t4-budget-gib", type=float, default=15.0, help="GPU memory the float16 row may use (a T4 has 15 GiB)"
+    )
     parser.add_argument("--dry-run", action="store_true", help="tiny model on the CPU, to check the script")
     return parser.parse_args(argv)
 
@@ -302,8 +408,11 @@ def main(argv: list[str] | None = None) -> list[Row]:
         processor = real_processor(tiny_tokenizer())
         config.image_token_id = processor.image_token_id
         steps = list(plan(importlib.util.find_spec("flash_attn") is not None))
-        print(f"GPU: {torch.cuda.get_device_name()} ({torch.cuda.get_device_properties(0).total_memory / 2**30:.0f} "
-              f"GiB), torch {torch.__version__}, {time.strftime('%Y-%m-%d')}", flush=True)
+        print(
+            f"GPU: {torch.cuda.get_device_name()} ({torch.cuda.get_device_properties(0).total_memory / 2**30:.0f} "
+            f"GiB), torch {torch.__version__}, {time.strftime('%Y-%m-%d')}",
+            flush=True,
+        )
     pages = catalog_pages(max(batch for _, _, batch in steps), dpi=args.dpi if not args.dry_run else 36)
     print(HEADER, flush=True)
     rows, built, engine = [], None, None

@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -100,8 +100,9 @@ def run_pipeline(directory: Path, single_run: bool = False) -> dict:
 
     command = [sys.executable, "-m", "ocr_pipeline_tests.benchmarks.throughput", "--worker", str(directory)]
     started = time.perf_counter()
-    process = subprocess.Popen(command + (["--single-run"] if single_run else []), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command + (["--single-run"] if single_run else []), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     tree, peak = psutil.Process(process.pid), 0
     while process.poll() is None:
         try:
@@ -125,10 +126,15 @@ def worker(directory: Path, single_run: bool) -> None:
     from ocr_pipeline.defs.resources import DynamoResource, OcrEngineResource, ReviewStoreResource, StorageResource
     from ocr_pipeline.materialize import CATALOG_GRAPH, failure_message, materialize_document, run_config
 
-    storage = StorageResource(landing_uri=str(directory / "landing"), work_uri=str(directory / "work"),
-                              output_uri=str(directory / "output"))
-    resources = {"storage": storage, "dynamodb": DynamoResource(), "ocr_engine": OcrEngineResource(),
-                 "review_store": ReviewStoreResource(uri=f"sqlite:///{directory / 'review.db'}")}
+    storage = StorageResource(
+        landing_uri=str(directory / "landing"), work_uri=str(directory / "work"), output_uri=str(directory / "output")
+    )
+    resources = {
+        "storage": storage,
+        "dynamodb": DynamoResource(),
+        "ocr_engine": OcrEngineResource(),
+        "review_store": ReviewStoreResource(uri=f"sqlite:///{directory / 'review.db'}"),
+    }
     files = sorted(p.name for p in (directory / "landing").glob("*.pdf"))
     (directory / "dagster").mkdir()
     started = time.perf_counter()
@@ -136,9 +142,13 @@ def worker(directory: Path, single_run: bool) -> None:
     with dg.instance_for_test(temp_dir=str(directory / "dagster")) as instance:
         if single_run:
             instance.add_dynamic_partitions("catalog_documents", files)
-            result = dg.materialize(CATALOG_GRAPH, instance=instance, resources=resources, run_config=config,
-                                    tags={"dagster/asset_partition_range_start": files[0],
-                                          "dagster/asset_partition_range_end": files[-1]})
+            result = dg.materialize(
+                CATALOG_GRAPH,
+                instance=instance,
+                resources=resources,
+                run_config=config,
+                tags={"dagster/asset_partition_range_start": files[0], "dagster/asset_partition_range_end": files[-1]},
+            )
             failed = result.asset_materializations_for_node("validated_courses")[0].metadata["failed"].value
             if failed:
                 raise SystemExit(f"{failed} documents failed")
@@ -180,11 +190,15 @@ def bench_text(root: Path) -> None:
         pdf = directory / "landing" / f"catalog-{pages}.pdf"
         pdf.write_bytes(large_catalog(pages))
         measured = run_pipeline(directory)
-        row(f"text path, {pages}-page catalog", pages, measured["seconds"], measured["rss_mib"],
-            f"{measured['seconds'] - measured['work_seconds']:.1f} s start-up")
+        row(
+            f"text path, {pages}-page catalog",
+            pages,
+            measured["seconds"],
+            measured["rss_mib"],
+            f"{measured['seconds'] - measured['work_seconds']:.1f} s start-up",
+        )
         seconds, rss = baseline_pdftotext([pdf])
-        row(f"  baseline pdftotext, {pages} pages", pages, seconds, "-",
-            f"ratio {measured['seconds'] / seconds:.1f}x")
+        row(f"  baseline pdftotext, {pages} pages", pages, seconds, "-", f"ratio {measured['seconds'] / seconds:.1f}x")
     directory = root / "text-50x12"
     (directory / "landing").mkdir(parents=True)
     files = []
@@ -234,12 +248,25 @@ def bench_ocr(root: Path, total_pages: int) -> None:
             ours.append(result.text.text)
             images.append(work.root / result.ref.image_uri)
     our_cer = sum(cer(t, o) for t, o in zip(truth, ours)) / len(truth)
-    row(f"OCR path (rapidocr), {len(truth)} pages", len(truth), measured["seconds"], measured["rss_mib"],
-        f"CER {our_cer:.3f}")
+    row(
+        f"OCR path (rapidocr), {len(truth)} pages",
+        len(truth),
+        measured["seconds"],
+        measured["rss_mib"],
+        f"CER {our_cer:.3f}",
+    )
     started = time.perf_counter()
     with ThreadPoolExecutor(1) as pool:
-        texts = list(pool.map(lambda image: subprocess.run(["tesseract", str(image), "stdout"], capture_output=True,
-                                                             text=True, check=True).stdout, images))
+        texts = list(
+            pool.map(
+                lambda image: (
+                    subprocess.run(
+                        ["tesseract", str(image), "stdout"], capture_output=True, text=True, check=True
+                    ).stdout
+                ),
+                images,
+            )
+        )
     seconds = time.perf_counter() - started
     tesseract_cer = sum(cer(t, o) for t, o in zip(truth, texts)) / len(truth)
     row(f"  baseline tesseract CLI, {len(images)} pages", len(images), seconds, "-", f"CER {tesseract_cer:.3f}")
@@ -254,8 +281,11 @@ def bench_sensor(objects: int) -> None:
     from ocr_pipeline.defs.sensors import s3_catalog_upload_sensor
     from ocr_pipeline_tests.support import free_port
 
-    for name, value in {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-                        "AWS_EC2_METADATA_DISABLED": "true"}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }.items():
         os.environ.setdefault(name, value)  # the loopback moto server; never real AWS
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     port = free_port()
@@ -266,8 +296,12 @@ def bench_sensor(objects: int) -> None:
         s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
         s3.create_bucket(Bucket="landing")
         with ThreadPoolExecutor(16) as pool:
-            list(pool.map(lambda n: s3.put_object(Bucket="landing", Key=f"in/U{n % 40}/c{n:05d}.pdf", Body=b"%PDF"),
-                          range(objects)))
+            list(
+                pool.map(
+                    lambda n: s3.put_object(Bucket="landing", Key=f"in/U{n % 40}/c{n:05d}.pdf", Body=b"%PDF"),
+                    range(objects),
+                )
+            )
         storage = StorageResource(landing_uri="s3://landing/in", s3_endpoint_url=endpoint)
         cursor, ticks, requested = None, [], 0
         with dg.instance_for_test() as instance:
@@ -275,21 +309,32 @@ def bench_sensor(objects: int) -> None:
             def tick() -> dg.SensorResult:
                 nonlocal cursor
                 started = time.perf_counter()
-                result = s3_catalog_upload_sensor(dg.build_sensor_context(instance=instance, cursor=cursor,
-                                                                          resources={"storage": storage}))
+                result = s3_catalog_upload_sensor(
+                    dg.build_sensor_context(instance=instance, cursor=cursor, resources={"storage": storage})
+                )
                 ticks.append(time.perf_counter() - started)
                 cursor = result.cursor
                 return result
 
             while requested < objects:
                 requested += len(tick().run_requests)
-            row(f"sensor tick, {objects} new objects", "-", max(ticks), "-",
-                f"{len(ticks)} ticks (100 runs each), slowest shown")
+            row(
+                f"sensor tick, {objects} new objects",
+                "-",
+                max(ticks),
+                "-",
+                f"{len(ticks)} ticks (100 runs each), slowest shown",
+            )
             ticks.clear()
             for _ in range(4):
                 assert not tick().run_requests
-            row(f"sensor tick, {objects} seen objects", "-", max(ticks), "-",
-                "steady state: lists up to 10,000 keys a tick, slowest of 4")
+            row(
+                f"sensor tick, {objects} seen objects",
+                "-",
+                max(ticks),
+                "-",
+                "steady state: lists up to 10,000 keys a tick, slowest of 4",
+            )
     finally:
         server.stop()
 
@@ -309,7 +354,7 @@ def main() -> None:
         if shutil.which(tool) is None:
             sys.exit(f"{tool} not found: apt-get install poppler-utils tesseract-ocr")
     only = set(args.only.split(","))
-    print(f"# {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {sys.platform}, python {sys.version.split()[0]}")
+    print(f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {sys.platform}, python {sys.version.split()[0]}")
     print(ROW.format("corpus", "pages", "wall s", "pages/s", "peak MiB", "notes"))
     with tempfile.TemporaryDirectory(prefix="ocr-bench-") as tmp:
         root = Path(tmp)

@@ -116,15 +116,21 @@ class EcsAgent:
     def add_gpu_host(self, auto_scaling_group: str) -> str:
         """Scale the GPU group out by one (moto launches a g4dn.xlarge) and register that instance; its id."""
         autoscaling = boto3.client("autoscaling", endpoint_url=self.endpoint, region_name=REGION)
-        group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[auto_scaling_group])["AutoScalingGroups"][0]
+        group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[auto_scaling_group])[
+            "AutoScalingGroups"
+        ][0]
         before = {i["InstanceId"] for i in group["Instances"]}
-        autoscaling.set_desired_capacity(AutoScalingGroupName=auto_scaling_group,
-                                         DesiredCapacity=group["DesiredCapacity"] + 1)
-        group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[auto_scaling_group])["AutoScalingGroups"][0]
+        autoscaling.set_desired_capacity(
+            AutoScalingGroupName=auto_scaling_group, DesiredCapacity=group["DesiredCapacity"] + 1
+        )
+        group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[auto_scaling_group])[
+            "AutoScalingGroups"
+        ][0]
         (instance_id,) = {i["InstanceId"] for i in group["Instances"]} - before
         document = json.dumps({"instanceId": instance_id, "instanceType": "g4dn.xlarge", "region": REGION})
         arn = self.ecs.register_container_instance(cluster=self.cluster, instanceIdentityDocument=document)[
-            "containerInstance"]["containerInstanceArn"]
+            "containerInstance"
+        ]["containerInstanceArn"]
         instance = self._backend().container_instances[self.cluster][arn.rsplit("/", 1)[-1]]
         for resources in (instance.registered_resources, instance.remaining_resources):
             for resource in resources:
@@ -167,8 +173,10 @@ class EcsAgent:
             return None
         cluster = self.ecs.describe_clusters(clusters=[self.cluster])["clusters"][0]
         if provider not in cluster.get("capacityProviders", []):
-            return (f"InvalidParameterException: The specified capacity provider {provider} is not in an ACTIVE "
-                    f"state or is not associated with the cluster {self.cluster}")
+            return (
+                f"InvalidParameterException: The specified capacity provider {provider} is not in an ACTIVE "
+                f"state or is not associated with the cluster {self.cluster}"
+            )
         network = self._backend().tasks[self.cluster][task["taskArn"]].network_configuration
         if "assignPublicIp" in network.get("awsvpcConfiguration", {}):
             return "InvalidParameterException: Assign public IP is not supported for this launch type."
@@ -177,8 +185,9 @@ class EcsAgent:
     def _start(self, task: dict[str, Any]) -> TaskRun:
         definition = self.ecs.describe_task_definition(taskDefinition=task["taskDefinitionArn"])["taskDefinition"]
         container = next(c for c in definition["containerDefinitions"] if c.get("essential", True))
-        override = next((o for o in task.get("overrides", {}).get("containerOverrides", [])
-                         if o["name"] == container["name"]), {})
+        override = next(
+            (o for o in task.get("overrides", {}).get("containerOverrides", []) if o["name"] == container["name"]), {}
+        )
         env = {e["name"]: e["value"] for e in container.get("environment", [])}
         env.update(self._secrets(container.get("secrets", [])))
         env.update({e["name"]: e["value"] for e in override.get("environment", [])})

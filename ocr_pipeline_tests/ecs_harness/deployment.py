@@ -38,11 +38,22 @@ def render(path: Path, values: dict[str, str]) -> Any:
 
 def template_values(bucket: str, table: str, secret_arn: str, kms_key_arn: str = "") -> dict[str, str]:
     """Values for every template name (``GPU_TASK_DEFINITION`` is set by :meth:`Deployment.release`)."""
-    return {"ACCOUNT_ID": ACCOUNT_ID, "REGION": REGION, "IMAGE": "ocr-pipeline:test", "GPU_IMAGE": "ocr-pipeline-gpu:test",
-            "GPU_TASK_DEFINITION": "ocr-pipeline-gpu", "DATA_BUCKET": bucket, "LOGS_BUCKET": bucket,
-            "MODEL_BUCKET": bucket, "DYNAMODB_TABLE": table, "REVIEW_TABLE": f"{table}-review",
-            "PG_HOST": "postgres.invalid", "PG_SECRET_ARN": secret_arn, "CLUSTER": "ocr-pipeline",
-            "KMS_KEY_ARN": kms_key_arn or f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/00000000-0000-0000-0000-000000000000"}
+    return {
+        "ACCOUNT_ID": ACCOUNT_ID,
+        "REGION": REGION,
+        "IMAGE": "ocr-pipeline:test",
+        "GPU_IMAGE": "ocr-pipeline-gpu:test",
+        "GPU_TASK_DEFINITION": "ocr-pipeline-gpu",
+        "DATA_BUCKET": bucket,
+        "LOGS_BUCKET": bucket,
+        "MODEL_BUCKET": bucket,
+        "DYNAMODB_TABLE": table,
+        "REVIEW_TABLE": f"{table}-review",
+        "PG_HOST": "postgres.invalid",
+        "PG_SECRET_ARN": secret_arn,
+        "CLUSTER": "ocr-pipeline",
+        "KMS_KEY_ARN": kms_key_arn or f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/00000000-0000-0000-0000-000000000000",
+    }
 
 
 @dataclass
@@ -59,8 +70,13 @@ class Deployment:
     """Per :meth:`release`: family -> registered task definition ARN."""
 
     def network(self) -> dict[str, Any]:
-        return {"awsvpcConfiguration": {"subnets": [self.subnet], "securityGroups": [self.security_group],
-                                        "assignPublicIp": "DISABLED"}}
+        return {
+            "awsvpcConfiguration": {
+                "subnets": [self.subnet],
+                "securityGroups": [self.security_group],
+                "assignPublicIp": "DISABLED",
+            }
+        }
 
     def release(self, tag: str) -> dict[str, str]:
         """The guide's ``register_release TAG``: images ``:tag``, GPU revision first, the others naming it."""
@@ -68,7 +84,9 @@ class Deployment:
         values = {**self.values, "IMAGE": f"ocr-pipeline:{tag}", "GPU_IMAGE": f"ocr-pipeline-gpu:{tag}"}
         registered: dict[str, str] = {}
         for name in RELEASE_ORDER:
-            definition = ecs.register_task_definition(**render(DOCKER / "ecs" / f"{name}.json", values))["taskDefinition"]
+            definition = ecs.register_task_definition(**render(DOCKER / "ecs" / f"{name}.json", values))[
+                "taskDefinition"
+            ]
             registered[definition["family"]] = definition["taskDefinitionArn"]
             if name == "gpu-worker":
                 values["GPU_TASK_DEFINITION"] = definition["taskDefinitionArn"]
@@ -87,6 +105,7 @@ def _ignore_existing(call, *args: Any, **kwargs: Any) -> None:
 
 def deploy(endpoint: str, bucket: str, table: str) -> Deployment:
     """Everything the guide creates that the runs need (see the module docstring), then the first release."""
+
     def client(name: str):
         return boto3.client(name, endpoint_url=endpoint, region_name=REGION)
 
@@ -95,10 +114,13 @@ def deploy(endpoint: str, bucket: str, table: str) -> Deployment:
     ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})  # moto's awsvpc tasks need ENI DNS names
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
     group = ec2.create_security_group(GroupName=f"tasks-{bucket}", Description="ECS tasks", VpcId=vpc)["GroupId"]
-    host_group = ec2.create_security_group(GroupName=f"gpu-hosts-{bucket}", Description="GPU hosts", VpcId=vpc)["GroupId"]
+    host_group = ec2.create_security_group(GroupName=f"gpu-hosts-{bucket}", Description="GPU hosts", VpcId=vpc)[
+        "GroupId"
+    ]
     key = client("kms").create_key(Description=f"{bucket} data")["KeyMetadata"]["Arn"]
-    secret_arn = client("secretsmanager").create_secret(Name=f"{bucket}/postgres", SecretString="not-used-with-sqlite",
-                                                         KmsKeyId=key)["ARN"]
+    secret_arn = client("secretsmanager").create_secret(
+        Name=f"{bucket}/postgres", SecretString="not-used-with-sqlite", KmsKeyId=key
+    )["ARN"]
     values = template_values(bucket, table, secret_arn, key)
     values["CLUSTER"] = bucket
     ecs = client("ecs")
@@ -112,8 +134,14 @@ def deploy(endpoint: str, bucket: str, table: str) -> Deployment:
     # The GPU fleet, from zero. Names that are unique per account get the cluster's name appended.
     image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
     user_data = f"#!/bin/bash\necho ECS_CLUSTER={cluster} >> /etc/ecs/ecs.config\n"
-    fleet = {**values, "GPU_AMI_ID": image, "GPU_HOST_SG": host_group, "SUBNET_A": subnet, "SUBNET_B": subnet,
-             "GPU_USER_DATA": base64.b64encode(user_data.encode()).decode()}
+    fleet = {
+        **values,
+        "GPU_AMI_ID": image,
+        "GPU_HOST_SG": host_group,
+        "SUBNET_A": subnet,
+        "SUBNET_B": subnet,
+        "GPU_USER_DATA": base64.b64encode(user_data.encode()).decode(),
+    }
     template = guide_json("/tmp/gpu-launch-template.json", fleet)
     template["LaunchTemplateName"] += f"-{cluster}"
     ec2.create_launch_template(**template)
@@ -123,8 +151,9 @@ def deploy(endpoint: str, bucket: str, table: str) -> Deployment:
     group_request["VPCZoneIdentifier"] = subnet
     autoscaling = client("autoscaling")
     autoscaling.create_auto_scaling_group(**group_request)
-    fleet["ASG_ARN"] = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[
-        group_request["AutoScalingGroupName"]])["AutoScalingGroups"][0]["AutoScalingGroupARN"]
+    fleet["ASG_ARN"] = autoscaling.describe_auto_scaling_groups(
+        AutoScalingGroupNames=[group_request["AutoScalingGroupName"]]
+    )["AutoScalingGroups"][0]["AutoScalingGroupARN"]
     ecs.create_capacity_provider(**guide_json("/tmp/gpu-capacity-provider.json", fleet))
     ecs.put_cluster_capacity_providers(**guide_json("/tmp/cluster-capacity-providers.json", fleet))
 

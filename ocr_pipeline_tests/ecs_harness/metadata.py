@@ -16,7 +16,7 @@ class TaskMetadataServer:
         documents = self._documents
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 document = documents.get(self.path.rstrip("/"))
                 body = json.dumps(document).encode()
                 self.send_response(200 if document is not None else 404)
@@ -43,8 +43,12 @@ class TaskMetadataServer:
         """Serve ``task``'s metadata; returns the value of ``ECS_CONTAINER_METADATA_URI_V4`` for it."""
         path = "/" + task["taskArn"].rsplit("/", 1)[-1]
         self._documents[path] = {"Name": container_name, "DockerId": path[1:], "Image": task["containers"][0]["image"]}
-        self._documents[f"{path}/task"] = {"Cluster": task["clusterArn"], "TaskARN": task["taskArn"],
-                                           "Family": task["taskDefinitionArn"].rsplit("/", 1)[-1].split(":")[0],
-                                           "DesiredStatus": "RUNNING", "KnownStatus": "RUNNING"}
+        self._documents[f"{path}/task"] = {
+            "Cluster": task["clusterArn"],
+            "TaskARN": task["taskArn"],
+            "Family": task["taskDefinitionArn"].rsplit("/", 1)[-1].split(":")[0],
+            "DesiredStatus": "RUNNING",
+            "KnownStatus": "RUNNING",
+        }
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}{path}"

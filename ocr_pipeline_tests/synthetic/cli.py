@@ -17,13 +17,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Write <layout>.pdf, <layout>-scanned.pdf and <layout>.truth.json for synthetic catalogs.",
     )
     parser.add_argument("--out", type=Path, help="output directory (created if missing)")
-    parser.add_argument("--layouts", nargs="+", choices=LAYOUTS, default=list(LAYOUTS), metavar="LAYOUT",
-                        help=f"layouts to render (default: all of {', '.join(LAYOUTS)})")
+    parser.add_argument(
+        "--layouts",
+        nargs="+",
+        choices=LAYOUTS,
+        default=list(LAYOUTS),
+        metavar="LAYOUT",
+        help=f"layouts to render (default: all of {', '.join(LAYOUTS)})",
+    )
     parser.add_argument("--scanned", action="store_true", help="also write an image-only scanned PDF")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--n-courses", type=int, default=24)
-    parser.add_argument("--update-truth", action="store_true",
-                        help=f"rewrite the committed truth files in {TRUTH_DIR} (seed 0, default arguments)")
+    parser.add_argument(
+        "--update-truth",
+        action="store_true",
+        help=f"rewrite the committed truth files in {TRUTH_DIR} (seed 0, default arguments)",
+    )
     args = parser.parse_args(argv)
     if args.out is None and not args.update_truth:
         parser.error("give --out DIR and/or --update-truth")
