@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ocr_pipeline.catalog.codes import CodeMatch, CodeMatcher
 from ocr_pipeline.catalog.credits import Credits, find_credits, trailing_number
@@ -124,7 +125,7 @@ def is_merged_row(row: Line) -> bool:
 def continue_row(row: Line, below: Sequence[Line], above: Sequence[Line] = ()) -> Line:
     """The row with the wrapped text of its cells (lines just below it) joined into each cell, and the
     cells of ``above`` lines (merged cells printed between this row and the previous one) added."""
-    cells = [[list(cell), [text]] for cell, text in zip(row.cells, cell_texts(row))]
+    cells: list[list[Any]] = [[list(cell), [text]] for cell, text in zip(row.cells, cell_texts(row))]  # [span, texts]
     for line in above:
         cells += [
             [list(cell), [text]] for cell, text in zip(line.cells or ((line.box[0], line.box[2]),), cell_texts(line))
@@ -173,8 +174,10 @@ def _cell_at(line: Line, span: tuple[float, float], code_index: int, code_end: i
     if inside:
         return " ".join(inside)
     width = max(c[1] for c in line.cells) - min(c[0] for c in line.cells)
-    distance, text = min(((max(box[0] - span[1], span[0] - box[1]), word) for word, box in words), default=(0.0, None))
-    return text if distance <= CELL_REACH * width else None
+    nearest: tuple[float, str | None] = min(
+        ((max(box[0] - span[1], span[0] - box[1]), word) for word, box in words), default=(0.0, None)
+    )
+    return nearest[1] if nearest[0] <= CELL_REACH * width else None
 
 
 def row_fields(

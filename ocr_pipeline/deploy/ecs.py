@@ -180,7 +180,9 @@ class StartTimeoutEcsStepHandler(EcsStepHandler):
 
 
 @dg.executor(
-    name="ecs", config_schema=ecs_executor.config_schema, requirements=multiple_process_executor_requirements()
+    name="ecs",
+    config_schema=ecs_executor.config_schema.as_field(),
+    requirements=multiple_process_executor_requirements(),
 )
 def capacity_provider_ecs_executor(init_context: InitExecutorContext) -> StepDelegatingExecutor:
     """dagster-aws's ``ecs_executor`` (same configuration) with :class:`StartTimeoutEcsStepHandler`."""
@@ -191,12 +193,12 @@ def capacity_provider_ecs_executor(init_context: InitExecutorContext) -> StepDel
     )
     config = init_context.executor_config
     handler = StartTimeoutEcsStepHandler(
-        run_launcher=run_launcher,  # type: ignore[arg-type]
-        run_task_kwargs=config.get("run_task_kwargs"),  # type: ignore[arg-type]
-        cpu=config.get("cpu"),  # type: ignore[arg-type]
-        memory=config.get("memory"),  # type: ignore[arg-type]
-        ephemeral_storage=config.get("ephemeral_storage"),  # type: ignore[arg-type]
-        task_overrides=config.get("task_overrides"),  # type: ignore[arg-type]
+        run_launcher=run_launcher,
+        run_task_kwargs=config.get("run_task_kwargs"),
+        cpu=config.get("cpu"),
+        memory=config.get("memory"),
+        ephemeral_storage=config.get("ephemeral_storage"),
+        task_overrides=config.get("task_overrides"),
         start_timeout_s=step_start_timeout_s(),
     )
     return StepDelegatingExecutor(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -35,7 +36,8 @@ class RapidOcrEngine:
     def _recognize_one(self, page: PageImage) -> PageText:
         started = time.perf_counter()
         try:
-            output = self._ocr(np.asarray(page.image.convert("RGB")), return_word_box=True)
+            # A full-pipeline call returns RapidOCROutput (the library types it as the union of every stage's output).
+            output: Any = self._ocr(np.asarray(page.image.convert("RGB")), return_word_box=True)
         except Exception as error:  # noqa: BLE001 - one bad page must not fail the batch
             return failed_page(self.name, f"rapidocr failed: {error}", time.perf_counter() - started)
         seconds = time.perf_counter() - started

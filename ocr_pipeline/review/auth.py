@@ -141,7 +141,9 @@ class TokenAuth:
         return _b64(self._mac(b"csrf", seed.encode()))
 
     def csrf_valid(self, seed: str | None, offered: str | None) -> bool:
-        return bool(seed and offered) and hmac.compare_digest(self.csrf_token(seed).encode(), offered.encode())
+        if not seed or not offered:
+            return False
+        return hmac.compare_digest(self.csrf_token(seed).encode(), offered.encode())
 
 
 class LoginThrottle:

@@ -116,6 +116,7 @@ def configure(args: argparse.Namespace, warnings: list[str]) -> TokenAuth:
         token = os.environ.get(TOKEN_ENV)
     if token:
         tokens[token] = Reviewer(args.reviewer, tier=2)
+    secret: bytes | None
     if args.session_secret_file:
         secret = _read(args.session_secret_file, "session secret file", warnings).encode()
     else:

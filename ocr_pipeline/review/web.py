@@ -152,10 +152,9 @@ def create_app(
 
     def page(request: Request, name: str, http_status: int = 200, **values: Any) -> HTMLResponse:
         """A page; its forms carry the CSRF token of the pre-session cookie, set here when missing."""
-        seed = request.cookies.get(CSRF_COOKIE)
-        fresh = not seed or len(seed) > 64
-        if fresh:
-            seed = secrets.token_urlsafe(32)
+        cookie = request.cookies.get(CSRF_COOKIE)
+        fresh = not cookie or len(cookie) > 64
+        seed = secrets.token_urlsafe(32) if fresh or cookie is None else cookie
         html = templates.get_template(name).render(csrf_token=auth.csrf_token(seed), **values)
         response = HTMLResponse(html, status_code=http_status)
         if fresh:
@@ -247,11 +246,9 @@ def create_app(
         task = task_or_404(task_id)
         ids = [t.task_id for t in store.list(OPEN_STATUSES)]
         position = ids.index(task_id) if task_id in ids else -1
-        neighbours = {
-            "previous": ids[position - 1] if position > 0 else "",
-            "next": ids[position + 1] if 0 <= position < len(ids) - 1 else "",
-        }
-        return page(request, "task.html", task=task, reviewer=reviewer, **neighbours)
+        previous = ids[position - 1] if position > 0 else ""
+        following = ids[position + 1] if 0 <= position < len(ids) - 1 else ""
+        return page(request, "task.html", task=task, reviewer=reviewer, previous=previous, next=following)
 
     @app.get("/api/tasks")
     def list_tasks(status: TaskStatus | None = None, _: Reviewer = Depends(required)) -> list[dict[str, Any]]:

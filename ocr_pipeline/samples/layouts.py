@@ -161,8 +161,8 @@ def requirement_list(rng: random.Random, n: int, institution: str) -> tuple[byte
     canvas = doc.canvas
     right = doc.pagesize[0] - doc.margin
     truth = []
-    for number, (subject, group) in enumerate(groupby(courses, key=lambda c: c.subject)):
-        group = list(group)
+    for number, (subject, grouped) in enumerate(groupby(courses, key=lambda c: c.subject)):
+        group = list(grouped)
         if number:
             flow.new_page()
         flow.paragraph(words(f"Bachelor of Science in {subject.name}", "Helvetica-Bold"), 16)
@@ -177,7 +177,7 @@ def requirement_list(rng: random.Random, n: int, institution: str) -> tuple[byte
             ),
             10,
         )
-        credits: list[Credits] = []
+        credits: list[tuple[float, float]] = []
         for _ in group:
             value = float(rng.choice((3, 3, 4, 1)))
             credits.append((1.0, 3.0) if rng.random() < 0.1 else (value, value))
@@ -316,8 +316,8 @@ def ects_table(rng: random.Random, n: int, institution: str) -> tuple[bytes, lis
     flow = Flow(doc)
     courses, book = make_courses(rng, n, lambda r, s: f"{s.abbrev3}-{r.randint(1000, 3999)}", pick_subjects(rng, 3))
     truth = []
-    for number, (subject, group) in enumerate(groupby(courses, key=lambda c: c.subject)):
-        group = list(group)
+    for number, (subject, grouped) in enumerate(groupby(courses, key=lambda c: c.subject)):
+        group = list(grouped)
         if number:
             flow.new_page()
         flow.paragraph(words(f"Department of {subject.name}", "Helvetica-Bold"), 15)
