@@ -133,7 +133,7 @@ def chromium_page() -> Iterator:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         try:
-            yield browser.new_page(viewport={"width": 1200, "height": 720})
+            yield browser.new_page(viewport={"width": 1680, "height": 860})
         finally:
             browser.close()
 

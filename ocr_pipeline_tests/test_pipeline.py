@@ -165,3 +165,10 @@ def test_single_run_backfill_processes_many_documents_and_isolates_a_bad_one(clo
     assert "quarantined: corrupt" in failed("raw_catalog_pdfs")["Batch U/b.pdf"]
     assert failed("validated_courses") == {"Batch U/b.pdf": "skipped: raw_catalog_pdfs failed in this run"}
     assert documents_to_retry(instance, cloud.storage()) == ["Batch U/b.pdf"]
+
+    # The retry schedule's run (one partition) succeeds once the file is fixed: the document leaves the retry
+    # list instead of being re-run every day (its failure-ledger entry used to stay).
+    cloud.upload("Batch U/b.pdf", generate_catalog("units_parenthetical", seed=4, n_courses=3).pdf)
+    retried = materialize_document(instance, "Batch U/b.pdf", cloud.resources())
+    assert retried.success, failure_message(retried)
+    assert documents_to_retry(instance, cloud.storage()) == []

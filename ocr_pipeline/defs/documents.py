@@ -12,7 +12,7 @@ from ocr_pipeline.defs.resources import StorageResource
 from ocr_pipeline.models import DocumentInfo
 from ocr_pipeline.stages.raw_catalog_pdfs import object_key_for
 from ocr_pipeline.stages.work_keys import document_info_key, failure_key, read_json, write_json
-from ocr_pipeline.storage.objects import StorageError
+from ocr_pipeline.storage.objects import ObjectStore, StorageError
 
 
 def document_info(storage: StorageResource, partition_key: str) -> DocumentInfo:
@@ -56,10 +56,12 @@ def materialize_partitions(
     run; the other documents go through, and the result lists every document's outcome.
     """
     keys = context.partition_keys
-    if len(keys) == 1:
-        return step(keys[0])
     work = storage.work()
     asset = context.asset_key.to_user_string()
+    if len(keys) == 1:
+        result = step(keys[0])
+        _clear_failure(work, keys[0], asset)  # a retry that succeeds takes the document off the retry list
+        return result
     results: dict[str, dg.MaterializeResult] = {}
     failures: dict[str, str] = {}
     for number, key in enumerate(keys, 1):
@@ -87,8 +89,7 @@ def materialize_partitions(
             )
             context.log.error(f"{key}: {failures[key]}")
         else:
-            if earlier and earlier["asset"] == asset:
-                work.delete(failure_key(key))
+            _clear_failure(work, key, asset)
         context.log.info(f"{asset}: {number}/{len(keys)} documents, {len(failures)} failed")
     return dg.MaterializeResult(
         metadata={
@@ -100,6 +101,12 @@ def materialize_partitions(
         },
         check_results=_merged_checks(context, results, failures),
     )
+
+
+def _clear_failure(work: ObjectStore, key: str, asset: str) -> None:
+    """Remove the document's failure-ledger entry when it was this asset that failed."""
+    if work.exists(failure_key(key)) and read_json(work, failure_key(key))["asset"] == asset:
+        work.delete(failure_key(key))
 
 
 def _plain(metadata: Mapping[str, Any]) -> dict[str, Any]:
