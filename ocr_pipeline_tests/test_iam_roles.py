@@ -624,13 +624,15 @@ def test_per_prefix_listbucket_fails_the_first_publish_and_the_retry_schedule(aw
         result = materialize_document(instance, key, aws.resources())
     assert (denied.value.operation, denied.value.key) == ("HeadObject", f"work/{missing}")
     assert "s3:ListBucket on the bucket" in str(denied.value)
-    assert failure_message(result).startswith("validated_courses: ")  # the first publish of a document
+    # The first step already fails: it looks up the document's failure-ledger entry, which does not exist yet.
+    ledger = f"partitions/{key}/failure.json"
+    assert failure_message(result).startswith("raw_catalog_pdfs: ")
     [failure] = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
     error = failure.step_failure_data.error.cause  # under Dagster's wrapper: ours, with nothing under it
     assert (error.cls_name, error.cause, error.context) == ("StorageAccessDenied", None, None)
     assert error.message.strip().endswith(
-        f"S3 head_object failed for s3://{DATA}/work/{missing}: access denied (403) to HeadObject: the credentials "
-        f"in use lack s3:GetObject on bucket {DATA!r}, key 'work/{missing}', or s3:ListBucket on the bucket "
+        f"S3 head_object failed for s3://{DATA}/work/{ledger}: access denied (403) to HeadObject: the credentials "
+        f"in use lack s3:GetObject on bucket {DATA!r}, key 'work/{ledger}', or s3:ListBucket on the bucket "
         "(without it S3 answers 403, not 404, for a missing key)"
     )
     with aws.role("run-worker"):

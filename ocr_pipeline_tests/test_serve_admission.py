@@ -10,6 +10,7 @@ import base64
 import io
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -75,9 +76,10 @@ def listening_port(process: psutil.Process) -> int | None:
 @contextmanager
 def serving(*options: str) -> Iterator[tuple[str, int]]:
     """The service on a port the OS picks (``--port 0``) and that this very process holds: a free port chosen
-    beforehand could be taken by another test's server in between, and the pings would reach that one."""
-    process = subprocess.Popen(
-        [
+    beforehand could be taken by another test's server in between, and the pings would reach that one. Its own
+    session (no signal meant for the test run reaches it); its output is printed if it exits early."""
+    with tempfile.TemporaryFile() as log:
+        command = [
             sys.executable,
             "-m",
             "ocr_pipeline.cli",
@@ -90,24 +92,30 @@ def serving(*options: str) -> Iterator[tuple[str, int]]:
             "warning",
             *options,
         ]
-    )
-    try:
-        deadline, url = time.monotonic() + 120, None
-        while time.monotonic() < deadline and process.poll() is None:
-            if url is None and (port := listening_port(psutil.Process(process.pid))):
-                url = f"http://127.0.0.1:{port}"
-            try:
-                if url and httpx.get(url + "/ping", trust_env=False).json().get("backend") == "rapidocr":
-                    break
-            except (httpx.TransportError, ValueError):
-                pass
-            time.sleep(0.3)
-        else:
-            pytest.fail(f"the service did not become healthy in 120 s (exit code {process.poll()})")
-        yield url, process.pid
-    finally:
-        process.terminate()
-        process.wait(30)
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline, url = time.monotonic() + 120, None
+            while time.monotonic() < deadline and process.poll() is None:
+                if url is None and (port := listening_port(psutil.Process(process.pid))):
+                    url = f"http://127.0.0.1:{port}"
+                try:
+                    if url and httpx.get(url + "/ping", trust_env=False).json().get("backend") == "rapidocr":
+                        break
+                except (httpx.TransportError, ValueError):
+                    pass
+                time.sleep(0.3)
+            else:
+                pytest.fail(f"the service did not become healthy in 120 s (exit code {process.poll()})")
+            yield url, process.pid
+        finally:
+            exited = process.poll()
+            process.terminate()
+            process.wait(30)
+            if exited is not None:
+                log.seek(0)
+                print(
+                    f"the service exited early ({exited}); its last output:\n{log.read()[-4000:].decode(errors='replace')}"
+                )
 
 
 @pytest.fixture(scope="module")
