@@ -23,7 +23,7 @@ warnings.filterwarnings("ignore", category=dg.BetaWarning)
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
 from ocr_pipeline.defs.progress import PROGRESS
-from ocr_pipeline.defs.resources import DynamoResource, OcrEngineResource, ReviewStoreResource, StorageResource
+from ocr_pipeline.defs.resources import local_resources
 from ocr_pipeline.materialize import failure_message, materialize_document, run_config
 from ocr_pipeline.ocr.registry import DEFAULT_CPU_ENGINE, ENGINES
 from ocr_pipeline.stages.raw_catalog_pdfs import institution_for, partition_key_for
@@ -117,15 +117,8 @@ def demo(args: argparse.Namespace) -> int:
         if not landing.exists(key):
             landing.put(key, data)
     home = root / ".dagster_home"
-    storage = StorageResource(
-        landing_uri=str(root / "data/landing"), work_uri=str(root / "data/work"), output_uri=str(root / "data/output")
-    )
-    resources = {
-        "storage": storage,
-        "dynamodb": DynamoResource(),
-        "ocr_engine": OcrEngineResource(),
-        "review_store": ReviewStoreResource(uri=f"sqlite:///{root / 'data' / 'review.db'}"),
-    }
+    resources = local_resources(root / "data" / "landing", root / "data")
+    storage = resources["storage"]
     started = time.perf_counter()
     with _instance(home) as instance:
         outcomes = _run_documents(
@@ -195,13 +188,8 @@ def extract(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="ocr-pipeline-") as tmp:
-        storage = StorageResource(landing_uri=str(landing_root), work_uri=f"{tmp}/work", output_uri=f"{tmp}/output")
-        resources = {
-            "storage": storage,
-            "dynamodb": DynamoResource(),
-            "ocr_engine": OcrEngineResource(engine=args.engine),
-            "review_store": ReviewStoreResource(uri=f"sqlite:///{tmp}/review.db"),
-        }
+        resources = local_resources(landing_root, Path(tmp), engine=args.engine)
+        storage = resources["storage"]
         configs = {
             key: run_config(
                 dpi=args.dpi,

@@ -177,6 +177,19 @@ def default_resources() -> dict[str, Any]:
     }
 
 
+def local_resources(landing: Path, data: Path, *, engine: str = DEFAULT_CPU_ENGINE) -> dict[str, Any]:
+    """Resources for a run on local folders (``ocr-pipeline demo`` and ``extract``): PDFs under ``landing``, work
+    files, Parquet and the review store under ``data``, DynamoDB off."""
+    return {
+        "storage": StorageResource(
+            landing_uri=str(landing), work_uri=str(data / "work"), output_uri=str(data / "output")
+        ),
+        "dynamodb": DynamoResource(),
+        "ocr_engine": OcrEngineResource(engine=engine),
+        "review_store": ReviewStoreResource(uri=f"sqlite:///{data / 'review.db'}"),
+    }
+
+
 def default_executor() -> dg.ExecutorDefinition:
     """``OCR_PIPELINE_EXECUTOR``: ``in_process`` (default: one process per run, no start-up per step),
     ``multiprocess``, or ``ecs`` (each step its own ECS task; see ``ocr_pipeline.deploy.ecs``)."""
