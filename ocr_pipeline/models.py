@@ -180,6 +180,37 @@ class CourseEntry:
         return cls(**{**clean, "box": tuple(clean["box"]), "reasons": tuple(clean.get("reasons", []))})
 
 
+@dataclass(frozen=True)
+class PageRecord:
+    """One page as ``rendered_pages`` read it (a line of ``pages.jsonl``), what ``ocr_pages`` starts from.
+
+    ``segments`` is the text layer (in pixels at ``dpi``); ``needs_ocr`` the OCR decision; ``image_key``
+    the rendered PNG in the work store when one was needed; ``notes`` what the reader should know (a capped
+    DPI, a page that could not be rendered).
+    """
+
+    page: int
+    width: int
+    height: int
+    dpi: int
+    segments: tuple[Line, ...]
+    text_layer_problem: str | None
+    needs_ocr: bool
+    blank: bool
+    image_key: str | None
+    notes: tuple[str, ...]
+    render_error: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "segments": [segment.to_dict() for segment in self.segments], "notes": list(self.notes)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PageRecord:
+        return cls(
+            **{**data, "segments": tuple(Line.from_dict(s) for s in data["segments"]), "notes": tuple(data["notes"])}
+        )
+
+
 def source_id_for(source_uri: str) -> str:
     """The id that published rows belong to: the source object (its URI), not its content.
 

@@ -109,3 +109,34 @@ def test_a_page_too_large_for_the_pixel_cap_is_refused_not_rendered(tmp_path):
     read_document("giant", store, None)
     (page,) = load_page_results("giant", store)
     assert page.status is PageStatus.FAILED and any("even at 1 dpi" in reason for reason in page.text.reasons)
+
+
+def test_a_large_document_read_by_the_process_pool_gives_the_same_page_records(tmp_path):
+    """The worker pool (documents of PARALLEL_MIN_PAGES pages or more) hands back the same typed page records, in
+    page order, as reading in this process: records and PNGs cross a process boundary."""
+    import io
+
+    from reportlab.pdfgen.canvas import Canvas
+
+    from ocr_pipeline.stages.rendered_pages import PARALLEL_MIN_PAGES, RenderSettings, render_document
+    from ocr_pipeline.stages.work_keys import pages_key, read_jsonl
+    from ocr_pipeline.storage.objects import LocalObjectStore
+
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer)
+    for number in range(PARALLEL_MIN_PAGES + 3):
+        if number % 10:  # every tenth page has no text layer: it is rendered for OCR
+            canvas.drawString(72, 720, f"CHEM {100 + number} Chemistry {number} (3)")
+        canvas.showPage()
+    canvas.save()
+    records = {}
+    for workers in (1, 2):
+        store = LocalObjectStore(tmp_path / f"w{workers}")
+        summary = render_document(buffer.getvalue(), "doc", RenderSettings(workers=workers), store)
+        records[workers] = list(read_jsonl(store, pages_key("doc")))
+        assert summary.pages == PARALLEL_MIN_PAGES + 3
+        assert sorted(o.key for o in store.list("documents/doc/pages/")) == [
+            f"documents/doc/pages/{page:05d}.png" for page in range(1, PARALLEL_MIN_PAGES + 4, 10)
+        ]
+    assert records[2] == records[1]
+    assert [r["page"] for r in records[2]] == list(range(1, PARALLEL_MIN_PAGES + 4))

@@ -12,7 +12,7 @@ from typing import Any
 from PIL import Image
 
 from ocr_pipeline.catalog.reading_order import reading_order
-from ocr_pipeline.models import Line, PageRef, PageResult, PageStatus, PageText
+from ocr_pipeline.models import PageRecord, PageRef, PageResult, PageStatus, PageText
 from ocr_pipeline.ocr.base import OcrEngine, PageImage, failed_page
 from ocr_pipeline.stages.rendered_pages import Progress
 from ocr_pipeline.stages.work_keys import ocr_key, pages_key, read_jsonl, write_jsonl
@@ -45,19 +45,17 @@ class ReadSummary:
         }
 
 
-def _ref(document_id: str, record: dict[str, Any]) -> PageRef:
-    return PageRef(
-        document_id, record["page"], record["width"], record["height"], record["dpi"], record.get("image_key")
-    )
+def _ref(document_id: str, record: PageRecord) -> PageRef:
+    return PageRef(document_id, record.page, record.width, record.height, record.dpi, record.image_key)
 
 
-def _text_layer_page(record: dict[str, Any]) -> PageText:
-    reasons = tuple(record["notes"])
-    if record["blank"]:
+def _text_layer_page(record: PageRecord) -> PageText:
+    reasons = record.notes
+    if record.blank:
         return PageText("none", (), confidence=1.0, reasons=("blank page", *reasons))
-    lines = tuple(reading_order([Line.from_dict(s) for s in record["segments"]]))
-    problem = record["text_layer_problem"]
-    if problem and record.get("render_error"):
+    lines = tuple(reading_order(list(record.segments)))
+    problem = record.text_layer_problem
+    if problem and record.render_error:
         return PageText("none", lines, confidence=0.0, status=PageStatus.FAILED, reasons=(*reasons, problem))
     if problem:
         return PageText(
@@ -82,9 +80,9 @@ def _recognize(engine: OcrEngine, images: list[PageImage]) -> list[PageText]:
 
 
 def _ocr_batch(
-    batch: list[dict[str, Any]], document_id: str, engine: OcrEngine, store: ObjectStore
+    batch: list[PageRecord], document_id: str, engine: OcrEngine, store: ObjectStore
 ) -> Iterator[PageResult]:
-    images = [PageImage(_ref(document_id, r), Image.open(io.BytesIO(store.get(r["image_key"])))) for r in batch]
+    images = [PageImage(_ref(document_id, r), Image.open(io.BytesIO(store.get(str(r.image_key))))) for r in batch]
     results = _recognize(engine, images)
     if len(results) != len(batch):
         raise RuntimeError(f"engine {engine.name} returned {len(results)} results for {len(batch)} pages")
@@ -98,8 +96,8 @@ def _ocr_batch(
             result.status,
             (
                 *result.reasons,
-                *record["notes"],
-                *([record["text_layer_problem"]] if record["text_layer_problem"] else []),
+                *record.notes,
+                *([record.text_layer_problem] if record.text_layer_problem else []),
             ),
         )
         yield PageResult(image.ref, f"ocr:{result.engine}", ordered)
@@ -114,7 +112,7 @@ def _results(
     progress: Progress | None,
     total: int,
 ) -> Iterator[dict[str, Any]]:
-    batch: list[dict[str, Any]] = []
+    batch: list[PageRecord] = []
 
     def emit(result: PageResult) -> dict[str, Any]:
         summary.pages += 1
@@ -136,10 +134,10 @@ def _results(
         batch.clear()
         yield from (emit(result) for result in results)
 
-    for record in read_jsonl(store, pages_key(document_id)):
-        if record["needs_ocr"]:
+    for record in map(PageRecord.from_dict, read_jsonl(store, pages_key(document_id))):
+        if record.needs_ocr:
             if engine is None:
-                raise ValueError(f"page {record['page']} needs OCR but no OCR engine was given")
+                raise ValueError(f"page {record.page} needs OCR but no OCR engine was given")
             batch.append(record)
             if len(batch) >= batch_size:
                 yield from flush()
@@ -180,7 +178,7 @@ def sane_text_layers(work: ObjectStore, document_id: str, pages: set[int]) -> di
     if not pages:
         return {}
     return {
-        record["page"]: "\n".join(line.text for line in reading_order([Line.from_dict(s) for s in record["segments"]]))
-        for record in read_jsonl(work, pages_key(document_id))
-        if record["page"] in pages and record["segments"] and not record["text_layer_problem"]
+        record.page: "\n".join(line.text for line in reading_order(list(record.segments)))
+        for record in map(PageRecord.from_dict, read_jsonl(work, pages_key(document_id)))
+        if record.page in pages and record.segments and not record.text_layer_problem
     }

@@ -15,14 +15,14 @@ import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from itertools import islice
 from multiprocessing import get_context
 from typing import Any, Literal
 
 import pypdfium2 as pdfium
 
-from ocr_pipeline.models import Line
+from ocr_pipeline.models import Line, PageRecord
 from ocr_pipeline.pdf.document import open_pdf
 from ocr_pipeline.pdf.pages import PageLimits, is_blank, read_page, render_page, too_large_reason
 from ocr_pipeline.stages.work_keys import page_image_key, pages_key, write_jsonl
@@ -80,7 +80,7 @@ class RenderSummary:
 class _PageOutput:
     """One page's record, and its PNG when it was rendered."""
 
-    record: dict[str, Any]
+    record: PageRecord
     png: bytes | None
 
 
@@ -108,19 +108,19 @@ def _read_one(document: pdfium.PdfDocument, index: int, settings: RenderSettings
             buffer = io.BytesIO()
             image.save(buffer, format="PNG", compress_level=1)
             png = buffer.getvalue()
-    record = {
-        "page": page.number,
-        "width": page.geometry.width,
-        "height": page.geometry.height,
-        "dpi": page.geometry.dpi,
-        "segments": [segment.to_dict() for segment in page.segments],
-        "text_layer_problem": problem,
-        "needs_ocr": needs_ocr and not blank and render_error is None,
-        "blank": bool(blank) and problem is not None,
-        "image_key": None,
-        "notes": notes,
-        "render_error": render_error,
-    }
+    record = PageRecord(
+        page=page.number,
+        width=page.geometry.width,
+        height=page.geometry.height,
+        dpi=page.geometry.dpi,
+        segments=tuple(page.segments),
+        text_layer_problem=problem,
+        needs_ocr=needs_ocr and not blank and render_error is None,
+        blank=bool(blank) and problem is not None,
+        image_key=None,
+        notes=tuple(notes),
+        render_error=render_error,
+    )
     return _PageOutput(record, png)
 
 
@@ -176,17 +176,17 @@ def _page_records(
     for output in _outputs(pdf, settings, page_count):
         record = output.record
         if output.png is not None:
-            record["image_key"] = page_image_key(document_id, record["page"])
-            store.put(record["image_key"], output.png)
+            record = replace(record, image_key=page_image_key(document_id, record.page))
+            store.put(page_image_key(document_id, record.page), output.png)
             counts["rendered"] += 1
-        counts["blank"] += int(record["blank"])
-        counts["render_failed"] += int(record["render_error"] is not None)
-        counts["capped"] += int(record["dpi"] != settings.dpi)
-        counts["text"] += int(record["text_layer_problem"] is None)
+        counts["blank"] += int(record.blank)
+        counts["render_failed"] += int(record.render_error is not None)
+        counts["capped"] += int(record.dpi != settings.dpi)
+        counts["text"] += int(record.text_layer_problem is None)
         counts["pages"] += 1
         if progress is not None:
-            progress(record["page"], page_count)
-        yield record
+            progress(record.page, page_count)
+        yield record.to_dict()
 
 
 def render_document(
