@@ -166,3 +166,13 @@ def test_requests_beyond_the_admission_limit_get_503_at_once_and_ping_stays_fast
     assert all(r.headers["Retry-After"] == "5" for r in responses if r.status_code == 503)
     assert max(pings) < 1.0, f"/ping took {max(pings):.2f} s during the burst"
     assert invoke(url, small_pdf()).status_code == 200  # the slots are given back
+
+
+def test_concurrent_pdf_requests_never_crash_the_service():
+    """PDFium is not thread-safe: two PDFs decoded at once on worker threads aborted the service ("double free or
+    corruption", found by the full CI run). Many concurrent PDF requests now all succeed and the process lives."""
+    pdf = large_pages_pdf(pages=3, side_pt=300)
+    with serving("--max-queue", "32") as (url, pid), ThreadPoolExecutor(16) as pool:
+        codes = [response.status_code for response in pool.map(lambda _: invoke(url, pdf), range(32))]
+        assert psutil.Process(pid).is_running() and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    assert codes == [200] * 32

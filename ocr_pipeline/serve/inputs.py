@@ -6,6 +6,7 @@ import base64
 import binascii
 import io
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,8 +142,18 @@ def parse_page_range(spec: str | None, count: int) -> list[int]:
     return sorted(numbers)
 
 
+PDFIUM_LOCK = threading.Lock()
+"""PDFium is not thread-safe: concurrent requests decoded on worker threads crashed the service ("double free
+or corruption") when two PDFs were open at once. One PDF at a time per process; images decode in parallel."""
+
+
 def pdf_pages(data: bytes, spec: str | None, dpi: int, config: ServiceConfig) -> list[PageImage]:
     """Render the selected pages; the pixel cap lowers the DPI of oversized pages (as in the pipeline)."""
+    with PDFIUM_LOCK:
+        return _pdf_pages(data, spec, dpi, config)
+
+
+def _pdf_pages(data: bytes, spec: str | None, dpi: int, config: ServiceConfig) -> list[PageImage]:
     try:
         document = open_pdf(data)
     except DocumentError as error:
