@@ -220,6 +220,7 @@ def migrate_source_keys(args: argparse.Namespace) -> int:
     from ocr_pipeline.stages.migrate_source_keys import migrate_source_keys as migrate
     from ocr_pipeline.storage.dynamo import DynamoCourseSink, dynamodb_client
     from ocr_pipeline.storage.objects import open_store
+    from ocr_pipeline.storage.work import WorkStore
 
     if bool(args.old_table) != bool(args.new_table):
         print("ocr-pipeline migrate-source-keys: give both --old-table and --new-table, or neither", file=sys.stderr)
@@ -233,7 +234,7 @@ def migrate_source_keys(args: argparse.Namespace) -> int:
         old_table = dynamodb_client(endpoint_url=args.dynamodb_endpoint_url, region=args.region).Table(args.old_table)
         new_sink = DynamoCourseSink(args.new_table, endpoint_url=args.dynamodb_endpoint_url, region=args.region)
         new_sink.ensure_table() if args.create_table else new_sink.check_table()
-    report = migrate(stores["work"], stores["output"], old_table=old_table, new_sink=new_sink)
+    report = migrate(WorkStore(stores["work"]), stores["output"], old_table=old_table, new_sink=new_sink)
     print(
         f"migrated {len(report.migrated)} partitions ({len(report.already_done)} already done), "
         f"copied {report.items_copied} DynamoDB items, deleted {report.files_deleted} old Parquet files"

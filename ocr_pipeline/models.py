@@ -249,3 +249,24 @@ class DocumentInfo:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DocumentInfo:
         return cls(**data)
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A page's entries as a person settled them (empty: the page has no courses); applied over the machine's
+    rows at every publish (``ocr_pipeline.catalog.corrections``), so they survive a re-OCR."""
+
+    document_id: str
+    page: int
+    entries: tuple[dict[str, Any], ...]
+    reviewer: str
+    at: str
+    task_id: str
+    version: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "entries": list(self.entries)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Correction:
+        return cls(**{**data, "entries": tuple(data["entries"])})

@@ -4,12 +4,10 @@ codes that are not entries, and its editions cannot differ in a few chosen cours
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import NamedTuple
 
 from reportlab.lib.pagesizes import LETTER
 
-from ocr_pipeline.defs.resources import DynamoResource, OcrEngineResource, ReviewStoreResource, StorageResource
 from ocr_pipeline.samples.render import Catalog, Flow, words
 
 
@@ -40,15 +38,3 @@ def catalog_pdf(institution: str, title: str, courses: Sequence[Course]) -> byte
         if course.prerequisites:
             flow.paragraph(words(f"Prerequisite: {course.prerequisites}", "Helvetica-Oblique"), 9.5)
     return doc.finish()
-
-
-def local_resources(root: Path) -> dict:
-    """The graph's resources on local folders under ``root`` (landing/, work/, output/, review.db)."""
-    return {
-        "storage": StorageResource(
-            landing_uri=str(root / "landing"), work_uri=str(root / "work"), output_uri=str(root / "output")
-        ),
-        "dynamodb": DynamoResource(),
-        "ocr_engine": OcrEngineResource(),
-        "review_store": ReviewStoreResource(uri=f"sqlite:///{root / 'review.db'}"),
-    }

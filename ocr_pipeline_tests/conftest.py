@@ -14,7 +14,7 @@ import dagster as dg
 import pytest
 from moto.server import ThreadedMotoServer
 
-from ocr_pipeline.defs.resources import DynamoResource, OcrEngineResource, ReviewStoreResource, StorageResource
+from ocr_pipeline.defs.resources import DynamoResource, ReviewStoreResource, StorageResource, pipeline_resources
 from ocr_pipeline_tests.support import free_port
 
 REPO = Path(__file__).resolve().parents[1]
@@ -138,27 +138,30 @@ class Cloud:
         self.s3.put_object(Bucket=self.bucket, Key=f"landing/{key}", Body=data)
 
     def storage(self, **overrides) -> StorageResource:
-        return StorageResource(
-            landing_uri=f"s3://{self.bucket}/landing",
-            work_uri=f"s3://{self.bucket}/work",
-            output_uri=f"s3://{self.bucket}/output",
-            s3_endpoint_url=self.endpoint,
-            **overrides,
-        )
+        return self.resources(**overrides)["storage"]
 
     def dynamodb(self) -> DynamoResource:
-        return DynamoResource(enabled=True, table_name=self.table, endpoint_url=self.endpoint, create_table=True)
+        return self.resources()["dynamodb"]
 
     def review_store(self) -> ReviewStoreResource:
-        return ReviewStoreResource(uri=f"dynamodb://{self.table}-review?create=1", endpoint_url=self.endpoint)
+        return self.resources()["review_store"]
 
-    def resources(self, engine: str = "rapidocr", **storage_overrides) -> dict:
-        return {
-            "storage": self.storage(**storage_overrides),
-            "dynamodb": self.dynamodb(),
-            "ocr_engine": OcrEngineResource(engine=engine),
-            "review_store": self.review_store(),
+    def resources(self, engine: str = "rapidocr", **overrides) -> dict:
+        """The graph's resources on this bucket and table (``overrides``: :func:`pipeline_resources` settings)."""
+        settings = {
+            "landing_uri": f"s3://{self.bucket}/landing",
+            "work_uri": f"s3://{self.bucket}/work",
+            "output_uri": f"s3://{self.bucket}/output",
+            "s3_endpoint_url": self.endpoint,
+            "dynamodb_enabled": True,
+            "dynamodb_table": self.table,
+            "dynamodb_endpoint_url": self.endpoint,
+            "dynamodb_create_table": True,
+            "engine": engine,
+            "review_store_uri": f"dynamodb://{self.table}-review?create=1",
+            "review_endpoint_url": self.endpoint,
         }
+        return pipeline_resources(**{**settings, **overrides})
 
     def dynamo_items(self, source_id: str) -> list[dict]:
         """The items of one source object (the table's partition key)."""

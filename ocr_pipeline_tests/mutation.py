@@ -73,9 +73,24 @@ GROUPS: dict[str, Group] = {
             T + "test_parser_layouts.py",
             T + "test_parser_real_layouts.py",
             T + "test_reading_order.py",
-            T + "test_regressions_untested.py",
+            T + "test_ocr_layout.py",
+            T + "test_credits.py",
+            T + "test_regressions_untested.py::test_a_profile_changes_what_the_parser_finds",
+        ),
+    ),
+    "catalog_other": Group(
+        (
+            "ocr_pipeline/catalog/flags.py",
+            "ocr_pipeline/catalog/corrections.py",
+            "ocr_pipeline/catalog/changes.py",
+            "ocr_pipeline/catalog/prerequisites.py",
+        ),
+        (
+            T + "test_review_rules.py",
+            T + "test_catalog_changes.py",
+            T + "test_prerequisites.py",
             "-k",
-            "parser or layout or reading",
+            "not end_to_end and not readme_query and not extract_writes",
         ),
     ),
     "storage": Group(
@@ -98,12 +113,7 @@ GROUPS: dict[str, Group] = {
     ),
     "validated_courses": Group(
         ("ocr_pipeline/stages/validated_courses.py",),
-        (
-            T + "test_regressions_mutants.py",
-            T + "test_pipeline.py",
-            "-k",
-            "rerun or rows or content or born_digital or huge",
-        ),
+        (T + "test_validated_courses.py",),
     ),
     "review": Group(
         ("ocr_pipeline/review/consensus.py", "ocr_pipeline/review/workflow.py"),
@@ -187,8 +197,8 @@ HAND_MUTANTS = [
     (
         "schedules.py: quarantine retry cap off",
         "ocr_pipeline/defs/schedules.py",
-        "if work.exists(record_key) and",
-        "if False and work.exists(record_key) and",
+        "if (record := work.quarantine(key)) is not None and",
+        "if False and (record := work.quarantine(key)) is not None and",
         "test_regressions_mutants.py::test_retry_schedule_stops_retrying_a_document_quarantined_three_times",
     ),
 ]

@@ -9,9 +9,10 @@ from ocr_pipeline.catalog.changes import Edition, catalog_changes, change_counts
 from ocr_pipeline.definitions import defs
 from ocr_pipeline.defs.catalog_changes import catalog_changes as catalog_changes_asset
 from ocr_pipeline.defs.catalog_changes import daily_catalog_changes
+from ocr_pipeline.defs.resources import local_resources
 from ocr_pipeline.materialize import failure_message, materialize_document, run_config
 from ocr_pipeline.storage.parquet import CATALOG_CHANGES_SCHEMA
-from ocr_pipeline_tests.catalog_samples import Course, catalog_pdf, local_resources
+from ocr_pipeline_tests.catalog_samples import Course, catalog_pdf
 
 
 def edition(
@@ -156,7 +157,7 @@ def test_two_editions_of_one_institution_are_compared_end_to_end(tmp_path):
     stale = tmp_path / "output" / "catalog_changes" / "institution_key=Gone U" / "catalog_changes.parquet"
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"from an earlier run")
-    resources = local_resources(tmp_path)
+    resources = local_resources(tmp_path / "landing", tmp_path)
     with dg.instance_for_test() as instance:
         for key in documents:
             result = materialize_document(instance, key, resources, run_config(ocr_policy="text"))

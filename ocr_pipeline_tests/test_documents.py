@@ -90,24 +90,22 @@ def test_dataset_of_documents_without_institution_reads_back(tmp_path):
 
 def test_a_page_too_large_for_the_pixel_cap_is_refused_not_rendered(tmp_path):
     """1.5 million points per side would render at 20834 x 20834 px even at 1 dpi: recorded as failed."""
-    import json
-
     from ocr_pipeline.models import PageStatus
     from ocr_pipeline.pdf.pages import PageLimits, page_geometry
-    from ocr_pipeline.stages.ocr_pages import load_page_results, read_document
+    from ocr_pipeline.stages.ocr_pages import read_document
     from ocr_pipeline.stages.rendered_pages import RenderSettings, render_document
-    from ocr_pipeline.stages.work_keys import pages_key
     from ocr_pipeline.storage.objects import LocalObjectStore
+    from ocr_pipeline.storage.work import WorkStore
     from ocr_pipeline_tests.pdf_samples import giant_page_pdf
 
     assert page_geometry(1.5e6, 1.5e6, PageLimits()).too_large
     assert not page_geometry(14400, 14400, PageLimits()).too_large
-    store = LocalObjectStore(tmp_path)
-    render_document(giant_page_pdf(), "giant", RenderSettings(), store)
-    record = json.loads(store.get(pages_key("giant")).decode().splitlines()[0])
-    assert record["image_key"] is None and "page too large" in record["render_error"] and not record["needs_ocr"]
-    read_document("giant", store, None)
-    (page,) = load_page_results("giant", store)
+    work = WorkStore(LocalObjectStore(tmp_path))
+    render_document(giant_page_pdf(), "giant", RenderSettings(), work)
+    (record,) = work.pages("giant")
+    assert record.image_key is None and "page too large" in str(record.render_error) and not record.needs_ocr
+    read_document("giant", work, None)
+    (page,) = work.page_results("giant")
     assert page.status is PageStatus.FAILED and any("even at 1 dpi" in reason for reason in page.text.reasons)
 
 
@@ -119,8 +117,8 @@ def test_a_large_document_read_by_the_process_pool_gives_the_same_page_records(t
     from reportlab.pdfgen.canvas import Canvas
 
     from ocr_pipeline.stages.rendered_pages import PARALLEL_MIN_PAGES, RenderSettings, render_document
-    from ocr_pipeline.stages.work_keys import pages_key, read_jsonl
     from ocr_pipeline.storage.objects import LocalObjectStore
+    from ocr_pipeline.storage.work import WorkStore
 
     buffer = io.BytesIO()
     canvas = Canvas(buffer)
@@ -132,11 +130,11 @@ def test_a_large_document_read_by_the_process_pool_gives_the_same_page_records(t
     records = {}
     for workers in (1, 2):
         store = LocalObjectStore(tmp_path / f"w{workers}")
-        summary = render_document(buffer.getvalue(), "doc", RenderSettings(workers=workers), store)
-        records[workers] = list(read_jsonl(store, pages_key("doc")))
+        summary = render_document(buffer.getvalue(), "doc", RenderSettings(workers=workers), WorkStore(store))
+        records[workers] = list(WorkStore(store).pages("doc"))
         assert summary.pages == PARALLEL_MIN_PAGES + 3
         assert sorted(o.key for o in store.list("documents/doc/pages/")) == [
             f"documents/doc/pages/{page:05d}.png" for page in range(1, PARALLEL_MIN_PAGES + 4, 10)
         ]
     assert records[2] == records[1]
-    assert [r["page"] for r in records[2]] == list(range(1, PARALLEL_MIN_PAGES + 4))
+    assert [r.page for r in records[2]] == list(range(1, PARALLEL_MIN_PAGES + 4))

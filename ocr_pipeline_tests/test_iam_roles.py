@@ -48,7 +48,8 @@ from ocr_pipeline.review.dynamo_store import DynamoReviewStore
 from ocr_pipeline.review.model import Answer, TaskStatus
 from ocr_pipeline.review.workflow import submit
 from ocr_pipeline.storage.dynamo import DynamoCourseSink
-from ocr_pipeline.storage.objects import StorageAccessDenied
+from ocr_pipeline.storage.objects import ObjectStore, StorageAccessDenied
+from ocr_pipeline.storage.work import WorkStore
 from ocr_pipeline_tests.iam_moto import SUPPORTED_OPERATORS, is_allowed
 from ocr_pipeline_tests.review_screenshots import hard_catalog_pdf
 from ocr_pipeline_tests.support import free_port
@@ -524,16 +525,22 @@ def test_the_execution_role_reads_the_postgres_secret(aws):
 # --- what each role must not do ------------------------------------------------------------------
 
 
+def _objects(aws: Aws, prefix: str) -> ObjectStore:
+    """The resource's ``landing``, ``work`` or ``output`` object store (the work store's objects below it)."""
+    store = getattr(aws.storage(), prefix)()
+    return store.objects if isinstance(store, WorkStore) else store
+
+
 def _store_put(prefix: str, key: str) -> Callable[[Aws], None]:
     def put(aws: Aws) -> None:
-        getattr(aws.storage(), prefix)().put(key, b"x")
+        _objects(aws, prefix).put(key, b"x")
 
     return put
 
 
 def _store_get(prefix: str, key: str) -> Callable[[Aws], None]:
     def get(aws: Aws) -> None:
-        getattr(aws.storage(), prefix)().get(key)
+        _objects(aws, prefix).get(key)
 
     return get
 

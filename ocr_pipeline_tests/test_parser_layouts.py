@@ -10,9 +10,10 @@ from ocr_pipeline.catalog.parser import parse_pages
 from ocr_pipeline.catalog.profile import CatalogProfile
 from ocr_pipeline.catalog.validate import ValidationRules
 from ocr_pipeline.samples import LAYOUTS, generate_catalog
-from ocr_pipeline.stages.ocr_pages import load_page_results, read_document
+from ocr_pipeline.stages.ocr_pages import read_document
 from ocr_pipeline.stages.rendered_pages import RenderSettings, render_document
 from ocr_pipeline.storage.objects import LocalObjectStore
+from ocr_pipeline.storage.work import WorkStore
 
 
 def _norm(text: str | None) -> str:
@@ -23,10 +24,10 @@ def _norm(text: str | None) -> str:
 def test_layout_is_parsed_exactly(layout: str) -> None:
     catalog = generate_catalog(layout, seed=0)
     with tempfile.TemporaryDirectory() as directory:
-        store = LocalObjectStore(directory)
-        render_document(catalog.pdf, layout, RenderSettings(policy="auto"), store)
-        read_document(layout, store, None)
-        entries = parse_pages(load_page_results(layout, store), CatalogProfile())
+        work = WorkStore(LocalObjectStore(directory))
+        render_document(catalog.pdf, layout, RenderSettings(policy="auto"), work)
+        read_document(layout, work, None)
+        entries = parse_pages(work.page_results(layout), CatalogProfile())
     by_code = {entry.course_code: entry for entry in entries}
     assert len(entries) == len(by_code) == len(catalog.truth)
     assert set(by_code) == {course.course_code for course in catalog.truth}

@@ -14,9 +14,10 @@ from reportlab.pdfgen.canvas import Canvas
 from ocr_pipeline.catalog.parser import page_doubts, parse_pages
 from ocr_pipeline.catalog.validate import ValidationRules, validate_entries
 from ocr_pipeline.models import CourseEntry, DocumentInfo, PageResult
-from ocr_pipeline.stages.ocr_pages import load_page_results, read_document
+from ocr_pipeline.stages.ocr_pages import read_document
 from ocr_pipeline.stages.rendered_pages import RenderSettings, render_document
 from ocr_pipeline.storage.objects import LocalObjectStore
+from ocr_pipeline.storage.work import WorkStore
 
 Draw = Callable[[Canvas], None]
 PROSE = "Students study the topic through lectures, readings and weekly problem sets in small groups."
@@ -39,10 +40,10 @@ def _text(canvas: Canvas, x: float, y: float, text: str, bold: bool = False, siz
 
 def _parse(pdf: bytes) -> tuple[list[CourseEntry], list[PageResult]]:
     with tempfile.TemporaryDirectory() as directory:
-        store = LocalObjectStore(directory)
-        render_document(pdf, "doc", RenderSettings(policy="auto"), store)
-        read_document("doc", store, None)
-        pages = load_page_results("doc", store)
+        work = WorkStore(LocalObjectStore(directory))
+        render_document(pdf, "doc", RenderSettings(policy="auto"), work)
+        read_document("doc", work, None)
+        pages = work.page_results("doc")
     return parse_pages(pages), pages
 
 

@@ -9,7 +9,6 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from ocr_pipeline.defs.resources import StorageResource
 from ocr_pipeline.defs.schedules import documents_to_retry
 from ocr_pipeline.materialize import CATALOG_GRAPH, failure_message, materialize_document
 from ocr_pipeline.samples import generate_catalog, scan
@@ -122,14 +121,7 @@ def test_huge_and_blank_pages_are_capped_and_recorded(cloud, instance):
 
 def test_unreachable_bucket_fails_with_the_object_named(cloud, instance):
     closed = f"http://127.0.0.1:{free_port()}"
-    resources = cloud.resources()
-    resources["storage"] = StorageResource(
-        landing_uri=f"s3://{cloud.bucket}/landing",
-        work_uri=f"s3://{cloud.bucket}/work",
-        output_uri=f"s3://{cloud.bucket}/output",
-        s3_endpoint_url=closed,
-        max_attempts=2,
-    )
+    resources = cloud.resources(s3_endpoint_url=closed, max_attempts=2)
     result = materialize_document(instance, "U/catalog.pdf", resources)
     assert not result.success
     message = failure_message(result)

@@ -12,11 +12,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from ocr_pipeline.catalog.prerequisites import CatalogShape, parse_prerequisites, prerequisite_rows
+from ocr_pipeline.defs.resources import local_resources
 from ocr_pipeline.materialize import failure_message, materialize_document, run_config
 from ocr_pipeline.stages.migrate_source_keys import migrate_source_keys
 from ocr_pipeline.storage.objects import LocalObjectStore
 from ocr_pipeline.storage.parquet import CONTRACT_COLUMNS, COURSES_SCHEMA, PREREQUISITES_SCHEMA
-from ocr_pipeline_tests.catalog_samples import Course, catalog_pdf, local_resources
+from ocr_pipeline.storage.work import WorkStore
+from ocr_pipeline_tests.catalog_samples import Course, catalog_pdf
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -159,7 +161,7 @@ def test_published_prerequisites_answer_the_readme_query(tmp_path):
 
     (tmp_path / "landing" / "Example U").mkdir(parents=True)
     (tmp_path / "landing" / KEY).write_bytes(catalog_pdf("Example U", "Example U Catalog 2026", COURSES))
-    resources = local_resources(tmp_path)
+    resources = local_resources(tmp_path / "landing", tmp_path)
     with dg.instance_for_test() as instance:
         result = materialize_document(instance, KEY, resources, run_config(ocr_policy="text"))
         assert result.success, failure_message(result)
@@ -204,7 +206,7 @@ def test_published_prerequisites_answer_the_readme_query(tmp_path):
         assert published["prerequisites_key"] == edges_file.relative_to(tmp_path / "output").as_posix()
 
         # the 0.1 -> 0.2 migration leaves a current partition alone
-        report = migrate_source_keys(work, output)
+        report = migrate_source_keys(WorkStore(work), output)
         assert report.already_done == [KEY] and report.files_deleted == 0 and edges_file.exists()
 
         # a re-publish under another institution moves all three files; the old ones go

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 from botocore.stub import Stubber
 
-from ocr_pipeline.defs.resources import DynamoResource, OcrEngineResource, ReviewStoreResource, StorageResource
+from ocr_pipeline.defs.resources import pipeline_resources
 from ocr_pipeline.materialize import failure_message, materialize_document
 from ocr_pipeline.samples import generate_catalog
 from ocr_pipeline.storage.dynamo import DynamoCourseSink, _item
@@ -358,15 +358,7 @@ def test_a_dot_dot_landing_key_keeps_its_own_work_files(cloud, instance, tmp_pat
         generate_catalog("units_parenthetical", n_courses=3),
         generate_catalog("units_parenthetical", seed=5, n_courses=2),
     )
-    resources = {
-        **cloud.resources(),
-        "storage": StorageResource(
-            landing_uri=f"s3://{cloud.bucket}/landing",
-            work_uri=str(tmp_path / "work"),
-            output_uri=str(tmp_path / "out"),
-            s3_endpoint_url=cloud.endpoint,
-        ),
-    }
+    resources = cloud.resources(work_uri=str(tmp_path / "work"), output_uri=str(tmp_path / "out"))
     cloud.upload("b.pdf", catalog.pdf)
     cloud.upload("U/../b.pdf", other.pdf)
     for key in ("b.pdf", "U/../b.pdf"):
@@ -388,15 +380,12 @@ def test_local_parquet_locations_in_the_metadata_open_in_duckdb(tmp_path, instan
     landing = tmp_path / "land ing" / "Space U"
     landing.mkdir(parents=True)
     (landing / "cat alog.pdf").write_bytes(generate_catalog("units_parenthetical", n_courses=3).pdf)
-    storage = StorageResource(
-        landing_uri=str(tmp_path / "land ing"), work_uri=str(tmp_path / "work"), output_uri=str(tmp_path / "out put")
+    resources = pipeline_resources(
+        landing_uri=str(tmp_path / "land ing"),
+        work_uri=str(tmp_path / "work"),
+        output_uri=str(tmp_path / "out put"),
+        review_store_uri=f"sqlite:///{tmp_path}/review.db",
     )
-    resources = {
-        "storage": storage,
-        "dynamodb": DynamoResource(),
-        "ocr_engine": OcrEngineResource(),
-        "review_store": ReviewStoreResource(uri=f"sqlite:///{tmp_path}/review.db"),
-    }
     result = materialize_document(instance, "Space U/cat alog.pdf", resources)
     assert result.success, failure_message(result)
     [materialization] = result.asset_materializations_for_node("validated_courses")

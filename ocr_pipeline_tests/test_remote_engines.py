@@ -164,7 +164,6 @@ def test_pipeline_with_the_http_engine_gives_the_same_rows_as_the_local_engine(s
 
     import pandas as pd
 
-    from ocr_pipeline.defs.resources import OcrEngineResource, StorageResource
     from ocr_pipeline.materialize import failure_message, materialize_document
     from ocr_pipeline.samples import generate_catalog, scan
     from ocr_pipeline.storage.parquet import CONTRACT_COLUMNS
@@ -172,14 +171,12 @@ def test_pipeline_with_the_http_engine_gives_the_same_rows_as_the_local_engine(s
     cloud.upload("Remote U/scanned.pdf", scan(generate_catalog("units_parenthetical", n_courses=5).pdf))
     tables = {}
     for engine in ("rapidocr", "http"):
-        resources = cloud.resources()
-        resources["storage"] = StorageResource(
-            landing_uri=f"s3://{cloud.bucket}/landing",
+        resources = cloud.resources(
+            engine,
             work_uri=f"s3://{cloud.bucket}/{engine}/work",
             output_uri=f"s3://{cloud.bucket}/{engine}/output",
-            s3_endpoint_url=cloud.endpoint,
+            ocr_base_url=service if engine == "http" else None,
         )
-        resources["ocr_engine"] = OcrEngineResource(engine=engine, base_url=service if engine == "http" else None)
         result = materialize_document(instance, "Remote U/scanned.pdf", resources)
         assert result.success, failure_message(result)
         listing = cloud.s3.list_objects_v2(Bucket=cloud.bucket, Prefix=f"{engine}/output/courses/")["Contents"]

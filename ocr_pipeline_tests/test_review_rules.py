@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
-from ocr_pipeline.catalog.corrections import Correction, apply_corrections
+from ocr_pipeline.catalog.corrections import apply_corrections
 from ocr_pipeline.catalog.flags import FlagRules, page_flags
-from ocr_pipeline.models import DocumentInfo, Line, PageRef, PageResult, PageStatus, PageText
+from ocr_pipeline.models import Correction, DocumentInfo, Line, PageRef, PageResult, PageStatus, PageText
 from ocr_pipeline.review.consensus import consensus
 from ocr_pipeline.review.dynamo_store import DynamoReviewStore
 from ocr_pipeline.review.model import Answer, ReviewTask, TaskStatus, task_id_for

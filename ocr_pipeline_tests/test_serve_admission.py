@@ -11,7 +11,6 @@ import io
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +20,8 @@ import httpx
 import psutil
 import pytest
 from reportlab.pdfgen import canvas
+
+from ocr_pipeline_tests.support import PeakRss
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -45,27 +46,6 @@ def padded(pdf: bytes, size: int) -> bytes:
 
 def small_pdf() -> bytes:
     return large_pages_pdf(pages=1, side_pt=200)
-
-
-class PeakRss:
-    """Samples a process's resident memory every 20 ms until stopped."""
-
-    def __init__(self, pid: int) -> None:
-        self.process, self.peak, self._stop = psutil.Process(pid), 0, threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self.process.memory_info().rss)
-            time.sleep(0.02)
-
-    def __enter__(self) -> PeakRss:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def listening_port(process: psutil.Process) -> int | None:

@@ -2,35 +2,21 @@
 
 A :class:`Correction` is a page's entries as a person settled them; ``validated_courses`` applies
 every correction of a document at publish time, so they survive a re-OCR of the same document.
-Where they are kept (the work store) and how an accepted review task becomes one:
+They are kept in the work store (``ocr_pipeline.storage.work``); an accepted review task becomes one in
 ``ocr_pipeline.stages.corrections``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from ocr_pipeline.catalog.codes import CodeMatcher
 from ocr_pipeline.catalog.validate import catalog_name
-from ocr_pipeline.models import DocumentInfo
+from ocr_pipeline.models import Correction, DocumentInfo
 
 _CODES = CodeMatcher()
-
-
-@dataclass(frozen=True)
-class Correction:
-    """A page's entries as a person settled them (empty: the page has no courses)."""
-
-    document_id: str
-    page: int
-    entries: tuple[dict[str, Any], ...]
-    reviewer: str
-    at: str
-    task_id: str
-    version: int
 
 
 def _split_code(code: str) -> tuple[str, str]:

@@ -11,20 +11,19 @@ import dagster as dg
 from ocr_pipeline.defs.resources import StorageResource
 from ocr_pipeline.models import DocumentInfo
 from ocr_pipeline.stages.raw_catalog_pdfs import object_key_for
-from ocr_pipeline.stages.work_keys import document_info_key, failure_key, read_json, write_json
-from ocr_pipeline.storage.objects import ObjectStore, StorageError
+from ocr_pipeline.storage.objects import StorageError
+from ocr_pipeline.storage.work import FailureRecord, WorkStore
 
 
 def document_info(storage: StorageResource, partition_key: str) -> DocumentInfo:
     """What ``raw_catalog_pdfs`` recorded for this partition; a clear failure when it has not run."""
-    work = storage.work()
-    key = document_info_key(partition_key)
-    if not work.exists(key):
+    info = storage.work().document_info(partition_key)
+    if info is None:
         raise dg.Failure(
             f"no ingested document for partition {partition_key!r}: materialise raw_catalog_pdfs first "
             "(it may have been quarantined)"
         )
-    return DocumentInfo.from_dict(read_json(work, key))
+    return info
 
 
 def source_bytes(storage: StorageResource, info: DocumentInfo) -> bytes:
@@ -65,9 +64,9 @@ def materialize_partitions(
     results: dict[str, dg.MaterializeResult] = {}
     failures: dict[str, str] = {}
     for number, key in enumerate(keys, 1):
-        earlier = read_json(work, failure_key(key)) if work.exists(failure_key(key)) else None
-        if earlier and earlier["run_id"] == context.run.run_id:
-            failures[key] = f"skipped: {earlier['asset']} failed in this run"
+        earlier = work.failure(key)
+        if earlier and earlier.run_id == context.run.run_id:
+            failures[key] = f"skipped: {earlier.asset} failed in this run"
             continue
         try:
             results[key] = step(key)
@@ -77,15 +76,8 @@ def materialize_partitions(
                 if isinstance(error, dg.Failure) and error.description
                 else f"{type(error).__name__}: {error}"
             )
-            write_json(
-                work,
-                failure_key(key),
-                {
-                    "run_id": context.run.run_id,
-                    "asset": asset,
-                    "message": failures[key],
-                    "at": datetime.now(UTC).isoformat(),
-                },
+            work.put_failure(
+                key, FailureRecord(context.run.run_id, asset, failures[key], datetime.now(UTC).isoformat())
             )
             context.log.error(f"{key}: {failures[key]}")
         else:
@@ -103,10 +95,10 @@ def materialize_partitions(
     )
 
 
-def _clear_failure(work: ObjectStore, key: str, asset: str) -> None:
+def _clear_failure(work: WorkStore, key: str, asset: str) -> None:
     """Remove the document's failure-ledger entry when it was this asset that failed."""
-    if work.exists(failure_key(key)) and read_json(work, failure_key(key))["asset"] == asset:
-        work.delete(failure_key(key))
+    if (failure := work.failure(key)) is not None and failure.asset == asset:
+        work.delete_failure(key)
 
 
 def _plain(metadata: Mapping[str, Any]) -> dict[str, Any]:

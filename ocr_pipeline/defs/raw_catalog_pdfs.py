@@ -9,8 +9,8 @@ from ocr_pipeline.defs.partitions import catalog_documents
 from ocr_pipeline.defs.resources import StorageResource
 from ocr_pipeline.pdf.document import DocumentError
 from ocr_pipeline.stages.raw_catalog_pdfs import inspect_document, institution_for, object_key_for
-from ocr_pipeline.stages.work_keys import document_info_key, quarantine_key, read_json, write_json
 from ocr_pipeline.storage.objects import StorageError
+from ocr_pipeline.storage.work import QuarantineRecord, WorkStore
 
 
 class IngestConfig(dg.Config):
@@ -57,12 +57,12 @@ def raw_catalog_pdfs(
                     "source_uri": uri,
                     "reason": error.reason,
                     "quarantined": True,
-                    "attempts": record["attempts"],
+                    "attempts": record.attempts,
                 },
                 allow_retries=False,
             ) from error
-        work.delete(quarantine_key(partition_key))
-        write_json(work, document_info_key(partition_key), info.to_dict())
+        work.delete_quarantine(partition_key)
+        work.put_document_info(info)
         context.log.info(f"{uri}: {info.page_count} pages, text layer: {info.has_text_layer}")
         return dg.MaterializeResult(
             metadata={
@@ -82,18 +82,17 @@ def raw_catalog_pdfs(
     return materialize_partitions(context, storage, one)
 
 
-def _quarantine(work, partition_key: str, uri: str, error: DocumentError) -> dict:
+def _quarantine(work: WorkStore, partition_key: str, uri: str, error: DocumentError) -> QuarantineRecord:
     """Record why a document is unusable; the retry schedule reads these records."""
-    key = quarantine_key(partition_key)
-    attempts = read_json(work, key).get("attempts", 0) if work.exists(key) else 0
-    record = {
-        "partition_key": partition_key,
-        "source_uri": uri,
-        "reason": error.reason,
-        "message": error.message,
-        "attempts": attempts + 1,
-        "at": datetime.now(UTC).isoformat(),
-    }
-    write_json(work, key, record)
-    work.delete(document_info_key(partition_key))  # later steps must not process an earlier version
+    earlier = work.quarantine(partition_key)
+    record = QuarantineRecord(
+        partition_key,
+        uri,
+        error.reason,
+        error.message,
+        (earlier.attempts if earlier else 0) + 1,
+        datetime.now(UTC).isoformat(),
+    )
+    work.put_quarantine(record)
+    work.delete_document_info(partition_key)  # later steps must not process an earlier version
     return record

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+from pydantic import PrivateAttr
 
 from ocr_pipeline.catalog.profile import CatalogProfile, profile_for
 from ocr_pipeline.ocr.base import OcrEngine
@@ -19,6 +20,7 @@ from ocr_pipeline.ocr.registry import DEFAULT_CPU_ENGINE, build_engine, engine_c
 from ocr_pipeline.review.store import ReviewStore, open_review_store
 from ocr_pipeline.storage.dynamo import DynamoCourseSink
 from ocr_pipeline.storage.objects import ObjectStore, open_store
+from ocr_pipeline.storage.work import WorkStore
 
 
 class StorageResource(dg.ConfigurableResource):
@@ -40,17 +42,21 @@ class StorageResource(dg.ConfigurableResource):
     scan_max_keys_per_tick: int = 10_000
     """The upload sensor lists at most this many keys per tick and resumes next tick."""
     scan_max_runs_per_tick: int = 100
+    _stores: dict[str, ObjectStore] = PrivateAttr(default_factory=dict)
+    """Stores (and their boto3 clients) opened so far: built once per resource, not per call."""
 
     def _open(self, uri: str) -> ObjectStore:
-        return open_store(
-            uri, endpoint_url=self.s3_endpoint_url, region=self.aws_region, max_attempts=self.max_attempts
-        )
+        if uri not in self._stores:
+            self._stores[uri] = open_store(
+                uri, endpoint_url=self.s3_endpoint_url, region=self.aws_region, max_attempts=self.max_attempts
+            )
+        return self._stores[uri]
 
     def landing(self) -> ObjectStore:
         return self._open(self.landing_uri)
 
-    def work(self) -> ObjectStore:
-        return self._open(self.work_uri)
+    def work(self) -> WorkStore:
+        return WorkStore(self._open(self.work_uri))
 
     def output(self) -> ObjectStore:
         return self._open(self.output_uri)
@@ -145,49 +151,89 @@ def _flag(name: str, default: bool) -> bool:
     return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
 
 
-def default_resources() -> dict[str, Any]:
-    """Resources for the code location, from ``OCR_PIPELINE_*`` variables or defaults."""
+def pipeline_resources(
+    *,
+    landing_uri: Any,
+    work_uri: Any,
+    output_uri: Any,
+    s3_endpoint_url: Any = None,
+    aws_region: Any = "us-east-1",
+    max_attempts: int = 8,
+    profiles_dir: Any = None,
+    dynamodb_enabled: bool = False,
+    dynamodb_table: Any = "ocr_pipeline_courses",
+    dynamodb_endpoint_url: Any = None,
+    dynamodb_create_table: bool = False,
+    engine: Any = DEFAULT_CPU_ENGINE,
+    model_path: Any = None,
+    ocr_base_url: Any = None,
+    sagemaker_endpoint: Any = None,
+    review_store_uri: Any = DEFAULT_REVIEW_STORE_URI,
+    review_endpoint_url: Any = None,
+    **storage_options: Any,
+) -> dict[str, Any]:
+    """The one place the graph's resources are assembled (values may be ``dg.EnvVar``s): the code location
+    (:func:`default_resources`), local runs (:func:`local_resources`) and the tests all come through here.
+    ``storage_options``: further :class:`StorageResource` settings (the upload sensor's limits)."""
     return {
         "storage": StorageResource(
-            landing_uri=_setting("OCR_PIPELINE_LANDING_URI", "data/landing"),
-            work_uri=_setting("OCR_PIPELINE_WORK_URI", "data/work"),
-            output_uri=_setting("OCR_PIPELINE_OUTPUT_URI", "data/output"),
-            s3_endpoint_url=_setting("OCR_PIPELINE_S3_ENDPOINT_URL", None),
-            aws_region=_setting("AWS_REGION", "us-east-1"),
-            profiles_dir=_setting("OCR_PIPELINE_PROFILES_DIR", None),
+            landing_uri=landing_uri,
+            work_uri=work_uri,
+            output_uri=output_uri,
+            s3_endpoint_url=s3_endpoint_url,
+            aws_region=aws_region,
+            max_attempts=max_attempts,
+            profiles_dir=profiles_dir,
+            **storage_options,
         ),
         "dynamodb": DynamoResource(
-            enabled=_flag("OCR_PIPELINE_DYNAMODB_ENABLED", False),
-            table_name=_setting("OCR_PIPELINE_DYNAMODB_TABLE", "ocr_pipeline_courses"),
-            endpoint_url=_setting("OCR_PIPELINE_DYNAMODB_ENDPOINT_URL", None),
-            aws_region=_setting("AWS_REGION", "us-east-1"),
-            create_table=_flag("OCR_PIPELINE_DYNAMODB_CREATE_TABLE", False),
+            enabled=dynamodb_enabled,
+            table_name=dynamodb_table,
+            endpoint_url=dynamodb_endpoint_url,
+            aws_region=aws_region,
+            create_table=dynamodb_create_table,
         ),
         "ocr_engine": OcrEngineResource(
-            engine=_setting("OCR_PIPELINE_OCR_ENGINE", DEFAULT_CPU_ENGINE),
-            model_path=_setting("OCR_PIPELINE_MODEL_PATH", None),
-            base_url=_setting("OCR_PIPELINE_OCR_BASE_URL", None),
-            endpoint_name=_setting("OCR_PIPELINE_SAGEMAKER_ENDPOINT", None),
+            engine=engine, model_path=model_path, base_url=ocr_base_url, endpoint_name=sagemaker_endpoint
         ),
         "review_store": ReviewStoreResource(
-            uri=_set_setting("OCR_PIPELINE_REVIEW_STORE_URI", DEFAULT_REVIEW_STORE_URI),
-            endpoint_url=_set_setting("OCR_PIPELINE_REVIEW_ENDPOINT_URL", None),
-            aws_region=_setting("AWS_REGION", "us-east-1"),
+            uri=review_store_uri, endpoint_url=review_endpoint_url, aws_region=aws_region
         ),
     }
+
+
+def default_resources() -> dict[str, Any]:
+    """Resources for the code location, from ``OCR_PIPELINE_*`` variables or defaults."""
+    return pipeline_resources(
+        landing_uri=_setting("OCR_PIPELINE_LANDING_URI", "data/landing"),
+        work_uri=_setting("OCR_PIPELINE_WORK_URI", "data/work"),
+        output_uri=_setting("OCR_PIPELINE_OUTPUT_URI", "data/output"),
+        s3_endpoint_url=_setting("OCR_PIPELINE_S3_ENDPOINT_URL", None),
+        aws_region=_setting("AWS_REGION", "us-east-1"),
+        profiles_dir=_setting("OCR_PIPELINE_PROFILES_DIR", None),
+        dynamodb_enabled=_flag("OCR_PIPELINE_DYNAMODB_ENABLED", False),
+        dynamodb_table=_setting("OCR_PIPELINE_DYNAMODB_TABLE", "ocr_pipeline_courses"),
+        dynamodb_endpoint_url=_setting("OCR_PIPELINE_DYNAMODB_ENDPOINT_URL", None),
+        dynamodb_create_table=_flag("OCR_PIPELINE_DYNAMODB_CREATE_TABLE", False),
+        engine=_setting("OCR_PIPELINE_OCR_ENGINE", DEFAULT_CPU_ENGINE),
+        model_path=_setting("OCR_PIPELINE_MODEL_PATH", None),
+        ocr_base_url=_setting("OCR_PIPELINE_OCR_BASE_URL", None),
+        sagemaker_endpoint=_setting("OCR_PIPELINE_SAGEMAKER_ENDPOINT", None),
+        review_store_uri=_set_setting("OCR_PIPELINE_REVIEW_STORE_URI", DEFAULT_REVIEW_STORE_URI),
+        review_endpoint_url=_set_setting("OCR_PIPELINE_REVIEW_ENDPOINT_URL", None),
+    )
 
 
 def local_resources(landing: Path, data: Path, *, engine: str = DEFAULT_CPU_ENGINE) -> dict[str, Any]:
     """Resources for a run on local folders (``ocr-pipeline demo`` and ``extract``): PDFs under ``landing``, work
     files, Parquet and the review store under ``data``, DynamoDB off."""
-    return {
-        "storage": StorageResource(
-            landing_uri=str(landing), work_uri=str(data / "work"), output_uri=str(data / "output")
-        ),
-        "dynamodb": DynamoResource(),
-        "ocr_engine": OcrEngineResource(engine=engine),
-        "review_store": ReviewStoreResource(uri=f"sqlite:///{data / 'review.db'}"),
-    }
+    return pipeline_resources(
+        landing_uri=str(landing),
+        work_uri=str(data / "work"),
+        output_uri=str(data / "output"),
+        engine=engine,
+        review_store_uri=f"sqlite:///{data / 'review.db'}",
+    )
 
 
 def default_executor() -> dg.ExecutorDefinition:

@@ -13,7 +13,7 @@ from ocr_pipeline.defs.partitions import catalog_documents
 from ocr_pipeline.defs.resources import ReviewStoreResource, StorageResource
 from ocr_pipeline.review.answer_cursor import AnswerCursor, advance, answer_key, read_window
 from ocr_pipeline.review.model import TaskStatus
-from ocr_pipeline.stages.corrections import correction_from_task, save_correction
+from ocr_pipeline.stages.corrections import correction_from_task
 from ocr_pipeline.stages.review_tasks import create_review_tasks
 
 ANSWERS_PAGE = 500
@@ -42,7 +42,6 @@ def review_tasks(
         summary = create_review_tasks(
             info,
             storage.work(),
-            storage.output(),
             review_store.open(),
             lambda: source_bytes(storage, info),
             config.required_answers,
@@ -85,7 +84,7 @@ def review_answers_sensor(
     accepted, cursor = advance(cursor, listed)
     work = storage.work()
     for task in accepted:
-        save_correction(work, correction_from_task(task))
+        work.put_correction(correction_from_task(task))
     if accepted:
         context.log.info(f"{len(accepted)} new accepted answers")
     return dg.SensorResult(

@@ -6,7 +6,6 @@ from ocr_pipeline.defs.checks import review_checks_job
 from ocr_pipeline.defs.jobs import CATALOG_ASSETS, process_catalog_document
 from ocr_pipeline.defs.partitions import catalog_documents
 from ocr_pipeline.defs.resources import StorageResource
-from ocr_pipeline.stages.work_keys import quarantine_key, read_json
 
 MAX_QUARANTINE_ATTEMPTS = 3
 """A quarantined (unusable) document is retried this many times, then left alone until it changes."""
@@ -22,15 +21,10 @@ def documents_to_retry(instance: dg.DagsterInstance, storage: StorageResource) -
         statuses = instance.get_status_by_partition(dg.AssetKey(asset), keys, catalog_documents) or {}
         failed |= {key for key, status in statuses.items() if status == dg.AssetPartitionStatus.FAILED}
     work = storage.work()
-    failed |= {
-        obj.key.split("/", 1)[1].rsplit("/", 1)[0]
-        for obj in work.list("partitions/")
-        if obj.key.endswith("/failure.json")
-    }  # documents that failed inside a single-run backfill
+    failed |= work.failed_partitions()  # documents that failed inside a single-run backfill
     retry = []
     for key in sorted(failed):
-        record_key = quarantine_key(key)
-        if work.exists(record_key) and read_json(work, record_key).get("attempts", 0) >= MAX_QUARANTINE_ATTEMPTS:
+        if (record := work.quarantine(key)) is not None and record.attempts >= MAX_QUARANTINE_ATTEMPTS:
             continue
         retry.append(key)
     return retry[:MAX_RETRIES_PER_DAY]

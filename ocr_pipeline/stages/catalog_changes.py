@@ -17,9 +17,9 @@ import pyarrow.parquet as pq
 
 from ocr_pipeline.catalog.changes import Edition, catalog_changes, change_counts
 from ocr_pipeline.stages.course_catalog_tables import preview_markdown
-from ocr_pipeline.stages.work_keys import read_json
 from ocr_pipeline.storage.objects import ObjectInfo, ObjectStore
 from ocr_pipeline.storage.parquet import CATALOG_CHANGES_SCHEMA, institution_segment, table_bytes
+from ocr_pipeline.storage.work import WorkStore
 
 DATASET = "catalog_changes"
 _COLUMNS = (
@@ -33,7 +33,6 @@ _COLUMNS = (
     "credits_max",
     "page",
 )
-_PUBLISHED = "/published.json"
 
 
 @dataclass
@@ -62,18 +61,12 @@ def _read_rows(output: ObjectStore, key: str) -> list[dict[str, Any]]:
     return pq.read_table(data, columns=[c for c in _COLUMNS if c in names]).to_pylist()
 
 
-def _first_published(work: ObjectStore) -> dict[str, str]:
-    """Source id -> when it was first published (``published.json``; absent before this was recorded)."""
-    times: dict[str, str] = {}
-    for obj in work.list("partitions/"):
-        if obj.key.endswith(_PUBLISHED):
-            record = read_json(work, obj.key)
-            if record.get("source_id") and record.get("first_published_at"):
-                times[record["source_id"]] = record["first_published_at"]
-    return times
+def _first_published(work: WorkStore) -> dict[str, str]:
+    """Source id -> when it was first published (absent before this was recorded)."""
+    return {p.source_id: p.first_published_at for p in work.all_published() if p.source_id and p.first_published_at}
 
 
-def load_editions(work: ObjectStore, output: ObjectStore) -> list[Edition]:
+def load_editions(work: WorkStore, output: ObjectStore) -> list[Edition]:
     """Every published source object with rows, as an edition of its institution."""
     files: list[tuple[ObjectInfo, list[dict[str, Any]]]] = []
     for obj in output.list("courses/"):
@@ -97,7 +90,7 @@ def load_editions(work: ObjectStore, output: ObjectStore) -> list[Edition]:
     ]
 
 
-def publish_catalog_changes(work: ObjectStore, output: ObjectStore) -> ChangesSummary:
+def publish_catalog_changes(work: WorkStore, output: ObjectStore) -> ChangesSummary:
     """Compare every institution's editions and (re)write the ``catalog_changes`` dataset."""
     started = time.perf_counter()
     compared = catalog_changes(load_editions(work, output))

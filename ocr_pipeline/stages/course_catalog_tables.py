@@ -10,17 +10,7 @@ from typing import Any
 
 from ocr_pipeline.catalog.parser import page_doubts, parse_pages
 from ocr_pipeline.catalog.profile import CatalogProfile
-from ocr_pipeline.models import CourseEntry
-from ocr_pipeline.stages.ocr_pages import load_page_results
-from ocr_pipeline.stages.work_keys import (
-    entries_key,
-    page_doubts_key,
-    read_json,
-    read_jsonl,
-    write_json,
-    write_jsonl,
-)
-from ocr_pipeline.storage.objects import ObjectStore
+from ocr_pipeline.storage.work import WorkStore
 
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()<>!#|{}~])")
 
@@ -62,15 +52,14 @@ def preview_markdown(rows: list[dict[str, Any]], columns: tuple[str, ...], limit
     return "\n".join(lines)
 
 
-def parse_document(document_id: str, store: ObjectStore, profile: CatalogProfile) -> ParseSummary:
+def parse_document(document_id: str, work: WorkStore, profile: CatalogProfile) -> ParseSummary:
     """Parse and store a document's entries; also finds pages with course-like text but no entry."""
     started = time.perf_counter()
-    page_results = load_page_results(document_id, store)
+    page_results = work.page_results(document_id)
     entries = parse_pages(page_results, profile)
-    rows = [entry.to_dict() for entry in entries]
-    write_jsonl(store, entries_key(document_id), rows)
+    work.put_entries(document_id, entries)
     doubts = page_doubts(page_results, entries, profile)
-    write_json(store, page_doubts_key(document_id), {str(page): reasons for page, reasons in doubts.items()})
+    work.put_page_doubts(document_id, doubts)
     pages = Counter(entry.page for entry in entries)
     return ParseSummary(
         entries=len(entries),
@@ -78,15 +67,8 @@ def parse_document(document_id: str, store: ObjectStore, profile: CatalogProfile
         page_doubts=doubts,
         doubtful=sum(1 for e in entries if e.reasons),
         seconds=round(time.perf_counter() - started, 3),
-        preview=preview_markdown(rows, ("page", "course_code", "title", "credits_min", "credits_max", "confidence")),
+        preview=preview_markdown(
+            [entry.to_dict() for entry in entries[:10]],
+            ("page", "course_code", "title", "credits_min", "credits_max", "confidence"),
+        ),
     )
-
-
-def load_page_doubts(document_id: str, store: ObjectStore) -> dict[int, list[str]]:
-    """Page -> reasons its course-like text was not covered by entries (empty before a parse)."""
-    key = page_doubts_key(document_id)
-    return {int(page): reasons for page, reasons in read_json(store, key).items()} if store.exists(key) else {}
-
-
-def load_entries(document_id: str, store: ObjectStore) -> list[CourseEntry]:
-    return [CourseEntry.from_dict(record) for record in read_jsonl(store, entries_key(document_id))]

@@ -25,13 +25,11 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from ocr_pipeline.models import DocumentInfo
-from ocr_pipeline.stages.work_keys import document_info_key, read_json, write_json
-from ocr_pipeline.storage.dynamo import DynamoCourseSink
+from ocr_pipeline.storage.dynamo import DynamoCourseSink, query_all
 from ocr_pipeline.storage.objects import ObjectStore
 from ocr_pipeline.storage.parquet import COURSES_SCHEMA, PAGES_SCHEMA, hive_key, table_bytes
+from ocr_pipeline.storage.work import Published, WorkStore
 
-_PUBLISHED = "/published.json"
 _DATASETS = (
     ("courses_key", "courses", "courses.parquet", COURSES_SCHEMA),
     ("pages_key", "pages", "pages.parquet", PAGES_SCHEMA),
@@ -46,38 +44,24 @@ class MigrationReport:
     files_deleted: int = 0
 
 
-def _old_items(old_table: Any, document_id: str) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {
-        "KeyConditionExpression": "document_id = :d",
-        "ExpressionAttributeValues": {":d": document_id},
-    }
-    while True:
-        response = old_table.query(**kwargs)
-        items += response["Items"]
-        if "LastEvaluatedKey" not in response:
-            return items
-        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
-
 def migrate_source_keys(
-    work: ObjectStore, output: ObjectStore, *, old_table: Any = None, new_sink: DynamoCourseSink | None = None
+    work: WorkStore, output: ObjectStore, *, old_table: Any = None, new_sink: DynamoCourseSink | None = None
 ) -> MigrationReport:
     """Move every published partition's rows to its source object's keys (see the module docstring)."""
     report = MigrationReport()
     old_keys: set[str] = set()
     kept_keys: set[str] = set()
-    for obj in list(work.list("partitions/")):
-        if not obj.key.endswith(_PUBLISHED):
-            continue
-        partition_key = obj.key[len("partitions/") : -len(_PUBLISHED)]
-        record = read_json(work, obj.key)
+    for partition_key in work.published_partitions():
+        record = work.published_record(partition_key)
         if "source_id" in record:
             report.already_done.append(partition_key)
             kept_keys.update(record[name] for name, *_ in _DATASETS)
             continue
-        info = DocumentInfo.from_dict(read_json(work, document_info_key(partition_key)))
-        new_record = {"document_id": record["document_id"], "source_id": info.source_id}
+        info = work.document_info(partition_key)
+        if info is None:
+            raise LookupError(f"partition {partition_key!r} was published but has no document.json")
+        new_keys: dict[str, str] = {}
+        flags: dict[int, list[str]] = {}
         for name, dataset, filename, schema in _DATASETS:
             old_key, new_key = record[name], hive_key(dataset, info.institution, info.source_id, filename)
             rows = pq.read_table(io.BytesIO(output.get(old_key))).to_pylist() if output.exists(old_key) else []
@@ -88,7 +72,9 @@ def migrate_source_keys(
             output.put(new_key, table_bytes(rows, schema))
             old_keys.add(old_key)
             kept_keys.add(new_key)
-            new_record[name] = new_key
+            new_keys[name] = new_key
+            if dataset == "pages":
+                flags = {row["page"]: list(row.get("reasons") or []) for row in rows if row.get("needs_review")}
         if old_table is not None and new_sink is not None:
             rows = [
                 {
@@ -97,10 +83,17 @@ def migrate_source_keys(
                     "source_uri": info.source_uri,
                     "institution": info.institution,
                 }
-                for item in _old_items(old_table, record["document_id"])
+                for item in query_all(
+                    old_table,
+                    KeyConditionExpression="document_id = :d",
+                    ExpressionAttributeValues={":d": record["document_id"]},
+                )
             ]
             report.items_copied += new_sink.replace_source(info.source_id, rows)["written"]
-        write_json(work, obj.key, new_record)
+        published = Published(
+            record["document_id"], info.source_id, new_keys["courses_key"], new_keys["pages_key"], None, None, flags
+        )
+        work.put_published(partition_key, published, None)  # review_tasks needs a new publish for its pages
         report.migrated.append(partition_key)
     for key in sorted(old_keys - kept_keys):
         if output.exists(key):

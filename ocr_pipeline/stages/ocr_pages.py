@@ -15,8 +15,7 @@ from ocr_pipeline.catalog.reading_order import reading_order
 from ocr_pipeline.models import PageRecord, PageRef, PageResult, PageStatus, PageText
 from ocr_pipeline.ocr.base import OcrEngine, PageImage, failed_page
 from ocr_pipeline.stages.rendered_pages import Progress
-from ocr_pipeline.stages.work_keys import ocr_key, pages_key, read_jsonl, write_jsonl
-from ocr_pipeline.storage.objects import ObjectStore
+from ocr_pipeline.storage.work import WorkStore
 
 TEXT_LAYER = "text-layer"
 
@@ -79,10 +78,8 @@ def _recognize(engine: OcrEngine, images: list[PageImage]) -> list[PageText]:
         return [failed_page(engine.name, f"OCR engine {engine.name} crashed: {type(error).__name__}: {error}")]
 
 
-def _ocr_batch(
-    batch: list[PageRecord], document_id: str, engine: OcrEngine, store: ObjectStore
-) -> Iterator[PageResult]:
-    images = [PageImage(_ref(document_id, r), Image.open(io.BytesIO(store.get(str(r.image_key))))) for r in batch]
+def _ocr_batch(batch: list[PageRecord], document_id: str, engine: OcrEngine, work: WorkStore) -> Iterator[PageResult]:
+    images = [PageImage(_ref(document_id, r), Image.open(io.BytesIO(work.page_image(str(r.image_key))))) for r in batch]
     results = _recognize(engine, images)
     if len(results) != len(batch):
         raise RuntimeError(f"engine {engine.name} returned {len(results)} results for {len(batch)} pages")
@@ -105,16 +102,16 @@ def _ocr_batch(
 
 def _results(
     document_id: str,
-    store: ObjectStore,
+    work: WorkStore,
     engine: OcrEngine | None,
     batch_size: int,
     summary: ReadSummary,
     progress: Progress | None,
     total: int,
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[PageResult]:
     batch: list[PageRecord] = []
 
-    def emit(result: PageResult) -> dict[str, Any]:
+    def emit(result: PageResult) -> PageResult:
         summary.pages += 1
         if progress is not None:
             progress(summary.pages, total)
@@ -124,17 +121,17 @@ def _results(
             summary.failed_pages.append(result.ref.page)
         if result.status is not PageStatus.OK or result.method != TEXT_LAYER:
             summary.doubtful[result.ref.page] = result.text
-        return result.to_dict()
+        return result
 
-    def flush() -> Iterator[dict[str, Any]]:
+    def flush() -> Iterator[PageResult]:
         assert engine is not None  # only pages that need OCR are batched, after the check below
         started = time.perf_counter()
-        results = list(_ocr_batch(batch, document_id, engine, store))
+        results = list(_ocr_batch(batch, document_id, engine, work))
         summary.ocr_seconds += time.perf_counter() - started
         batch.clear()
         yield from (emit(result) for result in results)
 
-    for record in map(PageRecord.from_dict, read_jsonl(store, pages_key(document_id))):
+    for record in work.pages(document_id):
         if record.needs_ocr:
             if engine is None:
                 raise ValueError(f"page {record.page} needs OCR but no OCR engine was given")
@@ -151,7 +148,7 @@ def _results(
 
 def read_document(
     document_id: str,
-    store: ObjectStore,
+    work: WorkStore,
     engine: OcrEngine | None,
     batch_size: int = 4,
     progress: Progress | None = None,
@@ -160,25 +157,17 @@ def read_document(
     """Write one :class:`PageResult` per page to the work store (OCR'd pages after their batch)."""
     started = time.perf_counter()
     summary = ReadSummary()
-    write_jsonl(
-        store, ocr_key(document_id), _results(document_id, store, engine, batch_size, summary, progress, total_pages)
-    )
+    work.put_page_results(document_id, _results(document_id, work, engine, batch_size, summary, progress, total_pages))
     summary.seconds = time.perf_counter() - started
     return summary
 
 
-def load_page_results(document_id: str, store: ObjectStore) -> list[PageResult]:
-    """The document's page results in page order (OCR'd pages are written after their batch)."""
-    results = [PageResult.from_dict(record) for record in read_jsonl(store, ocr_key(document_id))]
-    return sorted(results, key=lambda result: result.ref.page)
-
-
-def sane_text_layers(work: ObjectStore, document_id: str, pages: set[int]) -> dict[int, str]:
+def sane_text_layers(work: WorkStore, document_id: str, pages: set[int]) -> dict[int, str]:
     """Page -> text-layer text, for those of ``pages`` whose text layer passed the sanity checks."""
     if not pages:
         return {}
     return {
         record.page: "\n".join(line.text for line in reading_order(list(record.segments)))
-        for record in map(PageRecord.from_dict, read_jsonl(work, pages_key(document_id)))
+        for record in work.pages(document_id)
         if record.page in pages and record.segments and not record.text_layer_problem
     }

@@ -8,8 +8,8 @@ from urllib.parse import unquote
 
 from ocr_pipeline.models import DocumentInfo
 from ocr_pipeline.pdf.document import DocumentError, content_id, summarise_pdf
-from ocr_pipeline.stages.work_keys import document_info_key, read_json
-from ocr_pipeline.storage.objects import ObjectInfo, ObjectStore
+from ocr_pipeline.storage.objects import ObjectInfo
+from ocr_pipeline.storage.work import WorkStore
 
 _UNSAFE = re.compile(r"[%,\[\]\x00-\x1f\x7f]|\.(?=\.\.)")
 
@@ -29,10 +29,10 @@ def object_key_for(partition_key: str) -> str:
     return unquote(partition_key)
 
 
-def ingested_etag(work: ObjectStore, partition_key: str) -> str | None:
+def ingested_etag(work: WorkStore, partition_key: str) -> str | None:
     """The ETag of the object version ``raw_catalog_pdfs`` last ingested for this partition, if any."""
-    key = document_info_key(partition_key)
-    return read_json(work, key).get("etag") if work.exists(key) else None
+    info = work.document_info(partition_key)
+    return info.etag if info is not None else None
 
 
 def is_catalog_pdf(key: str) -> bool:

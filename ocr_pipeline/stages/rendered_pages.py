@@ -25,8 +25,7 @@ import pypdfium2 as pdfium
 from ocr_pipeline.models import Line, PageRecord
 from ocr_pipeline.pdf.document import open_pdf
 from ocr_pipeline.pdf.pages import PageLimits, is_blank, read_page, render_page, too_large_reason
-from ocr_pipeline.stages.work_keys import page_image_key, pages_key, write_jsonl
-from ocr_pipeline.storage.objects import ObjectStore
+from ocr_pipeline.storage.work import WorkStore
 
 OcrPolicy = Literal["auto", "ocr", "text"]
 Progress = Callable[[int, int], None]
@@ -166,18 +165,17 @@ def _page_records(
     pdf: bytes,
     document_id: str,
     settings: RenderSettings,
-    store: ObjectStore,
+    work: WorkStore,
     counts: dict[str, int],
     progress: Progress | None,
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[PageRecord]:
     document = open_pdf(pdf, max_pages=None)
     page_count = len(document)
     document.close()
     for output in _outputs(pdf, settings, page_count):
         record = output.record
         if output.png is not None:
-            record = replace(record, image_key=page_image_key(document_id, record.page))
-            store.put(page_image_key(document_id, record.page), output.png)
+            record = replace(record, image_key=work.put_page_image(document_id, record.page, output.png))
             counts["rendered"] += 1
         counts["blank"] += int(record.blank)
         counts["render_failed"] += int(record.render_error is not None)
@@ -186,16 +184,16 @@ def _page_records(
         counts["pages"] += 1
         if progress is not None:
             progress(record.page, page_count)
-        yield record.to_dict()
+        yield record
 
 
 def render_document(
-    pdf: bytes, document_id: str, settings: RenderSettings, store: ObjectStore, progress: Progress | None = None
+    pdf: bytes, document_id: str, settings: RenderSettings, work: WorkStore, progress: Progress | None = None
 ) -> RenderSummary:
     """Read every page of ``pdf`` into the work store's page records (and PNGs)."""
     started = time.perf_counter()
     counts = {"pages": 0, "text": 0, "rendered": 0, "blank": 0, "capped": 0, "render_failed": 0}
-    write_jsonl(store, pages_key(document_id), _page_records(pdf, document_id, settings, store, counts, progress))
+    work.put_pages(document_id, _page_records(pdf, document_id, settings, work, counts, progress))
     return RenderSummary(
         counts["pages"],
         counts["text"],

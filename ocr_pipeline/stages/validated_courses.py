@@ -15,13 +15,13 @@ from ocr_pipeline.catalog.flags import FlagRules, page_flags
 from ocr_pipeline.catalog.prerequisites import prerequisite_rows
 from ocr_pipeline.catalog.validate import ValidationRules, validate_entries
 from ocr_pipeline.models import DocumentInfo, PageResult
-from ocr_pipeline.stages.corrections import load_corrections
-from ocr_pipeline.stages.course_catalog_tables import load_entries, load_page_doubts, preview_markdown
-from ocr_pipeline.stages.ocr_pages import load_page_results, sane_text_layers
-from ocr_pipeline.stages.work_keys import published_key, read_json, write_json
+from ocr_pipeline.review.model import ENTRY_FIELDS
+from ocr_pipeline.stages.course_catalog_tables import preview_markdown
+from ocr_pipeline.stages.ocr_pages import sane_text_layers
 from ocr_pipeline.storage.dynamo import DynamoCourseSink
 from ocr_pipeline.storage.objects import ObjectStore
 from ocr_pipeline.storage.parquet import COURSES_SCHEMA, PAGES_SCHEMA, PREREQUISITES_SCHEMA, hive_key, table_bytes
+from ocr_pipeline.storage.work import FlaggedPage, Published, WorkStore
 
 
 @dataclass(frozen=True)
@@ -79,9 +79,29 @@ def page_rows(info: DocumentInfo, pages: list[PageResult], flags: Mapping[int, l
     ]
 
 
+def flagged_pages(
+    pages: list[PageResult], rows: list[dict[str, Any]], flags: Mapping[int, list[str]]
+) -> list[FlaggedPage]:
+    """What ``review_tasks`` needs of each flagged page: its geometry, the reasons, its rows as a reviewer sees
+    them (the published fields a reviewer edits, and the box that locates each on the page image)."""
+    return [
+        FlaggedPage(
+            page.ref,
+            tuple(flags[page.ref.page]),
+            tuple(
+                {**{name: row[name] for name in ENTRY_FIELDS}, "box": list(row["box"])}
+                for row in rows
+                if row["page"] == page.ref.page
+            ),
+        )
+        for page in pages
+        if page.ref.page in flags
+    ]
+
+
 def publish_document(
     info: DocumentInfo,
-    work: ObjectStore,
+    work: WorkStore,
     output: ObjectStore,
     rules: ValidationRules,
     sink: DynamoCourseSink | None,
@@ -90,10 +110,10 @@ def publish_document(
     """Validate the parsed entries, apply reviewers' corrections and publish the rows (with the prerequisite
     codes parsed from them, and their edge list); replaces what this partition published before."""
     started = time.perf_counter()
-    pages = load_page_results(info.document_id, work)
-    corrections = load_corrections(work, info.document_id)
+    pages = work.page_results(info.document_id)
+    corrections = work.corrections(info.document_id)
     rows = apply_corrections(
-        validate_entries(load_entries(info.document_id, work), info, pages, rules),
+        validate_entries(work.entries(info.document_id), info, pages, rules),
         corrections,
         info,
         {page.ref.page: page.method for page in pages},
@@ -104,7 +124,7 @@ def publish_document(
         pages,
         rows,
         sane_text_layers(work, info.document_id, ocr_pages),  # only OCR'd pages compared
-        load_page_doubts(info.document_id, work),
+        work.page_doubts(info.document_id),
         flag_rules,
         {correction.page for correction in corrections},
     )
@@ -116,26 +136,21 @@ def publish_document(
     output.put(pages_key, table_bytes(pages_table, PAGES_SCHEMA))
     output.put(prerequisites_key, table_bytes(edges, PREREQUISITES_SCHEMA))
 
-    previous = (
-        read_json(work, published_key(info.partition_key)) if work.exists(published_key(info.partition_key)) else {}
-    )
-    for old_key in (previous.get("courses_key"), previous.get("pages_key"), previous.get("prerequisites_key")):
-        if old_key and old_key not in (courses_key, pages_key, prerequisites_key):
+    previous = work.published(info.partition_key)
+    for old_key in previous.output_keys() if previous else ():
+        if old_key not in (courses_key, pages_key, prerequisites_key):
             output.delete(old_key)
     dynamo = sink.replace_source(info.source_id, rows) if sink is not None else None
-    write_json(
-        work,
-        published_key(info.partition_key),
-        {
-            "document_id": info.document_id,
-            "source_id": info.source_id,
-            "courses_key": courses_key,
-            "pages_key": pages_key,
-            "prerequisites_key": prerequisites_key,
-            # when this source object was first published: orders catalog editions without a year (catalog/changes.py)
-            "first_published_at": previous.get("first_published_at") or datetime.now(UTC).isoformat(),
-        },
+    published = Published(
+        info.document_id,
+        info.source_id,
+        courses_key,
+        pages_key,
+        prerequisites_key,
+        (previous.first_published_at if previous else None) or datetime.now(UTC).isoformat(),
+        {page: list(flags[page]) for page in sorted(flags)},
     )
+    work.put_published(info.partition_key, published, flagged_pages(pages, rows, flags))
     return PublishSummary(
         rows=len(rows),
         needs_review=sum(1 for row in rows if row["needs_review"]),

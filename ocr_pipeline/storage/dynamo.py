@@ -17,7 +17,7 @@ Tables keyed by ``document_id`` (before 0.2) are refused with the migration comm
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -123,18 +123,13 @@ class DynamoCourseSink:
         self.table.wait_until_exists()
 
     def existing_keys(self, source_id: str) -> set[str]:
-        keys: set[str] = set()
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": "source_id = :s",
-            "ExpressionAttributeValues": {":s": source_id},
-            "ProjectionExpression": "entry_id",
-        }
-        while True:
-            response = self.table.query(**kwargs)
-            keys.update(item["entry_id"] for item in response["Items"])
-            if "LastEvaluatedKey" not in response:
-                return keys
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        items = query_all(
+            self.table,
+            KeyConditionExpression="source_id = :s",
+            ExpressionAttributeValues={":s": source_id},
+            ProjectionExpression="entry_id",
+        )
+        return {item["entry_id"] for item in items}
 
     def replace_source(self, source_id: str, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
         """Upsert ``rows`` (all of ``source_id``) and delete the object's items that are no longer produced."""
@@ -152,3 +147,13 @@ class DynamoCourseSink:
         except (BotoCoreError, ClientError) as error:
             raise StorageError(f"DynamoDB write to {self.table_name} failed for source {source_id}: {error}") from error
         return {"written": len(rows), "deleted": len(before - keep)}
+
+
+def query_all(table: Any, **query: Any) -> Iterator[dict[str, Any]]:
+    """Every item a DynamoDB ``Query`` matches, following ``LastEvaluatedKey`` across pages (1 MB each)."""
+    while True:
+        response = table.query(**query)
+        yield from response["Items"]
+        if "LastEvaluatedKey" not in response:
+            return
+        query = {**query, "ExclusiveStartKey": response["LastEvaluatedKey"]}

@@ -76,10 +76,11 @@ from ocr_pipeline.samples import (
     generate_catalog,
     scan,
 )
-from ocr_pipeline.stages.ocr_pages import load_page_results, read_document
+from ocr_pipeline.stages.ocr_pages import read_document
 from ocr_pipeline.stages.raw_catalog_pdfs import inspect_document, institution_for, partition_key_for
 from ocr_pipeline.stages.rendered_pages import RenderSettings, render_document
 from ocr_pipeline.storage.objects import LocalObjectStore
+from ocr_pipeline.storage.work import WorkStore
 
 
 @dataclass
@@ -196,10 +197,10 @@ class CachingEngine:
 def run_layout(pdf: bytes, document_id: str, engine: OcrEngine | None, profile: CatalogProfile) -> list[CourseEntry]:
     """render_document -> read_document -> parse_pages, in a throwaway work store."""
     with tempfile.TemporaryDirectory() as directory:
-        store = LocalObjectStore(directory)
-        render_document(pdf, document_id, RenderSettings(policy="auto"), store)
-        read_document(document_id, store, engine)
-        return parse_pages(load_page_results(document_id, store), profile)
+        work = WorkStore(LocalObjectStore(directory))
+        render_document(pdf, document_id, RenderSettings(policy="auto"), work)
+        read_document(document_id, work, engine)
+        return parse_pages(work.page_results(document_id), profile)
 
 
 def benchmark(
@@ -643,7 +644,10 @@ def run_real_document(pdf: Path, engine: OcrEngine) -> tuple[Any, Any]:
     )
     flag_rules = FlagRules(validation.min_ocr_confidence, validation.max_text_disagreement)
     with tempfile.TemporaryDirectory(prefix="accuracy-real-") as directory:
-        work, output = LocalObjectStore(Path(directory) / "work"), LocalObjectStore(Path(directory) / "output")
+        work, output = (
+            WorkStore(LocalObjectStore(Path(directory) / "work")),
+            LocalObjectStore(Path(directory) / "output"),
+        )
         render_document(data, info.document_id, RenderConfig().settings(), work)
         read_document(info.document_id, work, engine, OcrEngineResource().batch_size, total_pages=info.page_count)
         parse_document(info.document_id, work, CatalogProfile())

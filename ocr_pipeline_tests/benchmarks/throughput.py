@@ -30,6 +30,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 
 from ocr_pipeline.samples import LAYOUTS, generate_catalog, scan
+from ocr_pipeline_tests.support import PeakRss
 
 ROW = "{:<34} {:>6} {:>9} {:>8} {:>9} {:>7}"
 
@@ -96,23 +97,15 @@ def run_pipeline(directory: Path, single_run: bool = False) -> dict:
     """Materialise every PDF under ``directory/landing`` through Dagster in a subprocess, measured as a
     user sees it: the whole process's wall time (imports and start-up included) and the peak of the
     summed RSS of its process tree (render workers included), sampled every 50 ms."""
-    import psutil
-
     command = [sys.executable, "-m", "ocr_pipeline_tests.benchmarks.throughput", "--worker", str(directory)]
     started = time.perf_counter()
     process = subprocess.Popen(
         command + (["--single-run"] if single_run else []), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    tree, peak = psutil.Process(process.pid), 0
-    while process.poll() is None:
-        try:
-            members = [tree, *tree.children(recursive=True)]
-            peak = max(peak, sum(member.memory_info().rss for member in members))
-        except psutil.Error:  # a member ended between listing and reading
-            pass
-        time.sleep(0.05)
+    with PeakRss(process.pid, tree=True, interval=0.05) as rss:
+        stdout, stderr = process.communicate()
     seconds = time.perf_counter() - started
-    stdout, stderr = process.communicate()
+    peak = rss.peak
     if process.returncode != 0:
         raise RuntimeError(stderr[-3000:])
     inner = json.loads(stdout.strip().splitlines()[-1])
@@ -123,18 +116,10 @@ def worker(directory: Path, single_run: bool) -> None:
     """The measured part: one Dagster instance, local stores; a run per document, or one run for all."""
     import dagster as dg
 
-    from ocr_pipeline.defs.resources import DynamoResource, OcrEngineResource, ReviewStoreResource, StorageResource
+    from ocr_pipeline.defs.resources import local_resources
     from ocr_pipeline.materialize import CATALOG_GRAPH, failure_message, materialize_document, run_config
 
-    storage = StorageResource(
-        landing_uri=str(directory / "landing"), work_uri=str(directory / "work"), output_uri=str(directory / "output")
-    )
-    resources = {
-        "storage": storage,
-        "dynamodb": DynamoResource(),
-        "ocr_engine": OcrEngineResource(),
-        "review_store": ReviewStoreResource(uri=f"sqlite:///{directory / 'review.db'}"),
-    }
+    resources = local_resources(directory / "landing", directory)
     files = sorted(p.name for p in (directory / "landing").glob("*.pdf"))
     (directory / "dagster").mkdir()
     started = time.perf_counter()
@@ -218,12 +203,12 @@ def bench_text(root: Path) -> None:
 
 def bench_parse(root: Path) -> None:
     from ocr_pipeline.catalog.parser import parse_pages
-    from ocr_pipeline.stages.ocr_pages import load_page_results
     from ocr_pipeline.storage.objects import LocalObjectStore
+    from ocr_pipeline.storage.work import WorkStore
 
-    work = LocalObjectStore(root / "text-600" / "work")
-    document_id = next(p.name for p in (work.root / "documents").iterdir())
-    pages = load_page_results(document_id, work)
+    work = WorkStore(LocalObjectStore(root / "text-600" / "work"))
+    document_id = next(p.name for p in (root / "text-600" / "work" / "documents").iterdir())
+    pages = work.page_results(document_id)
     started = time.perf_counter()
     entries = parse_pages(pages)
     seconds = time.perf_counter() - started
@@ -237,16 +222,17 @@ def bench_ocr(root: Path, total_pages: int) -> None:
     for number, data in enumerate(documents):
         (directory / "landing" / f"scanned-{number:02d}.pdf").write_bytes(data)
     measured = run_pipeline(directory)
-    from ocr_pipeline.stages.ocr_pages import load_page_results
     from ocr_pipeline.storage.objects import LocalObjectStore
+    from ocr_pipeline.storage.work import WorkStore
 
-    work = LocalObjectStore(directory / "work")
+    work = WorkStore(LocalObjectStore(directory / "work"))
     ours, images = [], []
     for number in range(len(documents)):
-        info = json.loads((work.root / "partitions" / f"scanned-{number:02d}.pdf" / "document.json").read_text())
-        for result in load_page_results(info["document_id"], work):
+        info = work.document_info(f"scanned-{number:02d}.pdf")
+        assert info is not None
+        for result in work.page_results(info.document_id):
             ours.append(result.text.text)
-            images.append(work.root / result.ref.image_uri)
+            images.append(directory / "work" / str(result.ref.image_uri))
     our_cer = sum(cer(t, o) for t, o in zip(truth, ours)) / len(truth)
     row(
         f"OCR path (rapidocr), {len(truth)} pages",
