@@ -73,7 +73,7 @@ def build_work(tmp_path, *, ocr_confidence: float = 0.5, text_layer: str = "some
             entry("CHEM 201", 3, "Organic Chemistry", "CHEM 101 and CHEM 102.", extraction_method="ocr:rapidocr"),
         ],
     )
-    work.put_page_doubts("doc", {3: ["course-like lines without entries"]})
+    work.put_page_doubts("doc", {2: ["few entries"], 3: ["course-like lines without entries"]})
     work.put_correction(
         Correction(
             "doc",
@@ -143,6 +143,7 @@ def test_publish_writes_validated_corrected_rows_pages_and_prerequisites(tmp_pat
     ]
     assert (by_page[3]["method"], by_page[3]["engine"], by_page[3]["confidence"]) == ("ocr:rapidocr", "rapidocr", 0.5)
     assert by_page[1]["status"] == "ok" and by_page[1]["source_id"] == INFO.source_id
+    assert {row["document_id"] for row in by_page.values()} == {"doc"}
 
     assert published.flags == {3: reasons}
     (flagged,) = work.flagged_pages(KEY)
@@ -157,7 +158,11 @@ def test_publish_writes_validated_corrected_rows_pages_and_prerequisites(tmp_pat
     assert summary.courses_uri == str(tmp_path / "output" / published.courses_key)
     assert summary.pages_uri.endswith("pages.parquet") and summary.prerequisites_uri.endswith("prerequisites.parquet")
     assert summary.prerequisite_edges == 3 and summary.dynamodb is None
-    assert "CHEM 201" in summary.preview and "needs_review" in summary.preview.splitlines()[0]
+    assert (
+        summary.preview.splitlines()[0] == "| page | course_code | title | credits_min | credits_max | needs_review |"
+    )
+    assert "| 3 | CHEM 201 | Organic Chemistry | 3.0 | 3.0 | False |" in summary.preview
+    assert datetime.fromisoformat(str(published.first_published_at)).utcoffset() is not None
     metadata = summary.as_metadata()
     assert metadata["rows"] == 3 and metadata["rows_needing_review"] == 0 and metadata["flagged_pages"] == [3]
     assert metadata["dynamodb"] == "disabled" and metadata["prerequisite_edges"] == 3
