@@ -29,7 +29,10 @@ class PeakRss:
     def _sample(self) -> int:
         import psutil
 
-        members = [self.process, *(self.process.children(recursive=True) if self.tree else [])]
+        try:
+            members = [self.process, *(self.process.children(recursive=True) if self.tree else [])]
+        except psutil.Error:  # the process itself has ended
+            return 0
         total = 0
         for member in members:
             try:

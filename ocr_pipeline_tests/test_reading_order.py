@@ -37,3 +37,17 @@ def test_table_row_cells_stay_on_their_row_joined_by_tabs() -> None:
         "ECO-1010\tTopics in Economics 1\t7.5\tAutumn",
     ]
     assert len(ordered) == 6
+
+
+def test_a_line_centred_in_a_gutter_is_kept_in_the_nearest_column() -> None:
+    """A credit hanging past its column and a lone mark in the gutter were dropped (their centre lies in no
+    column): every line of the page must come out, each with the column nearest to it."""
+    words = "one two three four five six"
+    left = _column(100, 500, 100, [f"left {i} {words}" for i in range(10)])
+    right = _column(600, 1000, 100, [f"right {i} {words}" for i in range(10)])
+    credit = Line("(3)", (495, 124, 515, 142))  # on the second left row, centre 505 in the gutter
+    mark = Line("*", (570, 220, 580, 238))  # on the sixth right row, nearer the right column
+    ordered = [line.text for line in reading_order(left + right + [credit, mark])]
+    assert len(ordered) == 20  # each joined the row it sits on
+    assert ordered[1] == f"left 1 {words} (3)"
+    assert ordered[15] == f"*\tright 5 {words}"

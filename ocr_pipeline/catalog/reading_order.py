@@ -123,6 +123,18 @@ def _join(row: Sequence[Line]) -> Line:
     )
 
 
+def _column_of(line: Line, columns: Sequence[tuple[float, float]]) -> int:
+    """The column holding the line's centre; for a centre in a gutter (a credit hanging past its column, a lone
+    mark), the nearest column: no line is ever left out."""
+    center = (line.box[0] + line.box[2]) / 2
+
+    def distance(column: tuple[float, float]) -> float:
+        x0, x1 = column
+        return 0.0 if x0 <= center < x1 else min(abs(center - x0), abs(center - x1))
+
+    return min(range(len(columns)), key=lambda index: distance(columns[index]))
+
+
 def reading_order(lines: Sequence[Line]) -> list[Line]:
     """Lines in reading order, same-row segments of a column joined into one line.
 
@@ -137,8 +149,8 @@ def reading_order(lines: Sequence[Line]) -> list[Line]:
     band: list[Line] = []
 
     def flush() -> None:
-        for x0, x1 in columns:
-            ordered.extend(merge_rows([line for line in band if x0 <= (line.box[0] + line.box[2]) / 2 < x1]))
+        for index in range(len(columns)):
+            ordered.extend(merge_rows([line for line in band if _column_of(line, columns) == index]))
         band.clear()
 
     for line in sorted(lines, key=lambda item: (item.box[1], item.box[0])):
