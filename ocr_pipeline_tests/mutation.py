@@ -92,8 +92,10 @@ GROUPS: dict[str, Group] = {
         ),
         (
             T + "test_review_rules.py",
+            T + "test_corrections_rules.py",
             T + "test_catalog_changes.py",
             T + "test_prerequisites.py",
+            T + "test_prerequisites_rules.py",
             "-k",
             "not end_to_end and not readme_query and not extract_writes and not store",
         ),
