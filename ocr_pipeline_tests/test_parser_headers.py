@@ -27,11 +27,12 @@ from ocr_pipeline.catalog.parser import (
     clean_text,
     join_lines,
     looks_like_title,
+    parse_pages,
     split_header,
     split_prerequisite,
     title_doubts,
 )
-from ocr_pipeline.models import Line
+from ocr_pipeline.models import Line, PageRef, PageResult, PageText
 
 MATCHER = CodeMatcher()
 RIGHT = 1100.0
@@ -707,3 +708,19 @@ def test_is_heading(text: str, lines: int, expected: bool) -> None:
     """A heading is one short line (eight words at most) without closing punctuation and not a field."""
     item = _items(_line(text, 0))[0]
     assert _is_heading(item, list(range(lines))) is expected
+
+
+def test_a_credits_cell_beside_the_code_is_credits_not_the_title_start() -> None:
+    """``CS 101<tab>3`` then a bold title: the title was read as ``3 Data Structures`` with no credits and no
+    doubt (a wrong row nobody was asked to check)."""
+    lines, y = [], 100.0
+    for code, title, value in (("CS 101", "Data Structures", "3"), ("CS 102", "Algorithms Design", "1-3")):
+        lines.append(Line(f"{code}\t{value}", (100, y, 520, y + 12), 1.0, size=10.0, bold_chars=len(code),
+                          cells=((100, 150), (500, 520))))  # fmt: skip
+        lines.append(Line(title, (100, y + 14, 300, y + 26), 1.0, size=10.0, bold_chars=len(title)))
+        lines.append(Line("Students build and analyse programs in depth.", (100, y + 28, 500, y + 40), size=10.0,
+                          bold_chars=0))  # fmt: skip
+        y += 60
+    page = PageResult(PageRef("d", 1, 1275, 1650, 150), "text-layer", PageText("text-layer", tuple(lines)))
+    found = [(e.course_code, e.title, e.credits_min, e.credits_max) for e in parse_pages([page])]
+    assert found == [("CS 101", "Data Structures", 3.0, 3.0), ("CS 102", "Algorithms Design", 1.0, 3.0)]

@@ -597,6 +597,9 @@ def _header(
     raw = unicodedata.normalize("NFKC", first.line.text).strip()
     code = matcher.at_start(raw)
     end = code.end if code is not None else 0
+    cell_credits = _credits_cell(raw[end:])
+    if cell_credits is not None:
+        raw = raw[:end]  # ``CS 101<tab>3``: the credits have their own cell; the title follows the code line
     if "\t" in raw[end:].strip():
         title, credits, leftover = split_header(raw[end:].strip(" .:-–—\t"))
     else:
@@ -609,6 +612,7 @@ def _header(
         if bold is not None:
             bold -= len(text) - len(rest)
         title, credits, leftover = split_header(rest, bold if bold and bold > 0 else None)
+    credits = credits or cell_credits
     if title is not None and not looks_like_title(title):
         title = None  # a column value (``HPA-PUB``): the title is run in below
     if title is None and "\t" in raw[end:].strip() and len(indices) > 1:
@@ -622,6 +626,16 @@ def _header(
     if title is None and len(paragraphs) > 1 and (run_in := _run_in_title(items, paragraphs[1])) is not None:
         return run_in[0], credits, run_in[1], 2
     return title, credits, leftover, 1
+
+
+def _credits_cell(after_code: str) -> Credits | None:
+    """The credits when all that follows the code on its line is one cell holding only them (``\t3``,
+    ``\t1-3 credits``): without this the value was read as the start of the title (``3 Data Structures``)."""
+    cell = after_code.strip()
+    if "\t" not in after_code or "\t" in cell or not cell:
+        return None
+    credits = find_credits(cell) or trailing_number(cell)
+    return credits if credits is not None and credits.start == 0 and credits.end == len(cell) else None
 
 
 def _run_in_title(items: Sequence[_Item], indices: list[int]) -> tuple[str, str] | None:
