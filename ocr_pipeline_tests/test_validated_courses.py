@@ -188,7 +188,7 @@ def summary_key(work: WorkStore) -> str:
 
 
 def test_thresholds_come_from_the_rules(tmp_path):
-    work, output = build_work(tmp_path, ocr_confidence=0.7, text_layer="CHEM 201 Organic Chem 3 credits"), None
+    work = build_work(tmp_path, ocr_confidence=0.7, text_layer="CHEM 201 Organic Chem 3 credits")
     output = LocalObjectStore(tmp_path / "output")
     work.put_page_doubts("doc", {})
     lenient = publish_document(INFO, work, output, ValidationRules(), None, FlagRules(0.6, 0.5))

@@ -149,8 +149,11 @@ def reading_order(lines: Sequence[Line]) -> list[Line]:
     band: list[Line] = []
 
     def flush() -> None:
-        for index in range(len(columns)):
-            ordered.extend(merge_rows([line for line in band if _column_of(line, columns) == index]))
+        by_column: list[list[Line]] = [[] for _ in columns]
+        for line in band:
+            by_column[_column_of(line, columns)].append(line)
+        for members in by_column:
+            ordered.extend(merge_rows(members))
         band.clear()
 
     for line in sorted(lines, key=lambda item: (item.box[1], item.box[0])):

@@ -158,7 +158,6 @@ def pipeline_resources(
     output_uri: Any,
     s3_endpoint_url: Any = None,
     aws_region: Any = "us-east-1",
-    max_attempts: int = 8,
     profiles_dir: Any = None,
     dynamodb_enabled: bool = False,
     dynamodb_table: Any = "ocr_pipeline_courses",
@@ -174,7 +173,7 @@ def pipeline_resources(
 ) -> dict[str, Any]:
     """The one place the graph's resources are assembled (values may be ``dg.EnvVar``s): the code location
     (:func:`default_resources`), local runs (:func:`local_resources`) and the tests all come through here.
-    ``storage_options``: further :class:`StorageResource` settings (the upload sensor's limits)."""
+    ``storage_options``: further :class:`StorageResource` settings (S3 attempts, the upload sensor's limits)."""
     return {
         "storage": StorageResource(
             landing_uri=landing_uri,
@@ -182,7 +181,6 @@ def pipeline_resources(
             output_uri=output_uri,
             s3_endpoint_url=s3_endpoint_url,
             aws_region=aws_region,
-            max_attempts=max_attempts,
             profiles_dir=profiles_dir,
             **storage_options,
         ),

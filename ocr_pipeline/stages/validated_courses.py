@@ -84,16 +84,14 @@ def flagged_pages(
 ) -> list[FlaggedPage]:
     """What ``review_tasks`` needs of each flagged page: its geometry, the reasons, its rows as a reviewer sees
     them (the published fields a reviewer edits, and the box that locates each on the page image)."""
-    return [
-        FlaggedPage(
-            page.ref,
-            tuple(flags[page.ref.page]),
-            tuple(
+    entries: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        if row["page"] in flags:
+            entries.setdefault(row["page"], []).append(
                 {**{name: row[name] for name in ENTRY_FIELDS}, "box": list(row["box"])}
-                for row in rows
-                if row["page"] == page.ref.page
-            ),
-        )
+            )
+    return [
+        FlaggedPage(page.ref, tuple(flags[page.ref.page]), tuple(entries.get(page.ref.page, ())))
         for page in pages
         if page.ref.page in flags
     ]
@@ -148,14 +146,14 @@ def publish_document(
         pages_key,
         prerequisites_key,
         (previous.first_published_at if previous else None) or datetime.now(UTC).isoformat(),
-        {page: list(flags[page]) for page in sorted(flags)},
+        flags,  # page_flags: in page order
     )
     work.put_published(info.partition_key, published, flagged_pages(pages, rows, flags))
     return PublishSummary(
         rows=len(rows),
         needs_review=sum(1 for row in rows if row["needs_review"]),
         flagged_pages=sorted(flags),
-        page_reasons={page: list(flags[page]) for page in sorted(flags)},
+        page_reasons=published.flags,
         courses_uri=openable(output.uri(courses_key)),
         pages_uri=openable(output.uri(pages_key)),
         prerequisites_uri=openable(output.uri(prerequisites_key)),
